@@ -1,0 +1,49 @@
+"""The `optimizer` command line: one sub-command per capability.
+
+Each capability module registers its own sub-commands through a ``register(subparsers)``
+function listed in ``_COMMAND_MODULES``; the handlers call the same public functions a
+library user calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from optimizer.errors import OptimizerError
+
+# Modules that provide ``register(subparsers) -> None``. Each sets ``func`` on its parsers.
+_COMMAND_MODULES = [
+    "optimizer.dispatch_cli",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="optimizer",
+        description="Field-service dispatch and spare-parts optimisation engine.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        rc = args.func(args)
+    except OptimizerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return int(rc or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
