@@ -24,8 +24,11 @@ class InputError(OptimizerError, ValueError):
     def __init__(self, message: str | list[str]):
         problems = [message] if isinstance(message, str) else list(message)
         self.problems = problems
-        super().__init__("; ".join(problems) if len(problems) <= 1 else
-                         f"{len(problems)} problems:\n  - " + "\n  - ".join(problems))
+        super().__init__(
+            "; ".join(problems)
+            if len(problems) <= 1
+            else f"{len(problems)} problems:\n  - " + "\n  - ".join(problems)
+        )
 
 
 class InfeasibleError(OptimizerError):
