@@ -17,6 +17,7 @@ from optimizer.errors import OptimizerError
 # Modules that provide ``register(subparsers) -> None``. Each sets ``func`` on its parsers.
 _COMMAND_MODULES = [
     "optimizer.dispatch_cli",
+    "optimizer.parts.cli",
 ]
 
 

@@ -9,7 +9,7 @@ the solver and the validator use.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -152,7 +152,7 @@ class TimeWindow(_Model):
         return self
 
 
-class Priority(str, Enum):
+class Priority(StrEnum):
     CRITICAL = "critical"
     HIGH = "high"
     NORMAL = "normal"
@@ -322,7 +322,7 @@ class Route(_Model):
     stops: list[Stop] = Field(default_factory=list)
 
 
-class UnassignedReason(str, Enum):
+class UnassignedReason(StrEnum):
     NO_QUALIFIED_ENGINEER = "no_qualified_engineer"
     NO_TIME_WINDOW_FIT = "no_time_window_fit"
     PARTS_UNAVAILABLE = "parts_unavailable"
@@ -376,7 +376,7 @@ class Plan(_Model):
 
 
 def _id_of(data: Any, loc: tuple[Any, ...]) -> str:
-    """Turn a pydantic location ('jobs', 3, 'duration_min') into 'jobs[3] (id 'J004').duration_min'."""
+    """Turn a pydantic location ('jobs', 3, 'x') into "jobs[3] (id 'J004').x"."""
     parts: list[str] = []
     node = data
     for key in loc:
