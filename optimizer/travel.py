@@ -44,14 +44,46 @@ def great_circle_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
 
 
-def haversine_matrix(travel: HaversineTravel, lat: np.ndarray, lon: np.ndarray) -> TravelMatrix:
-    """Road km = circuity x great-circle km; minutes = ceil(road km / speed x 60) per leg."""
-    km = great_circle_km(lat, lon)
-    km *= travel.circuity
-    minutes = km * (60.0 / travel.speed_kmh)
-    # Guard against 1e-12 noise turning an exact minute into the next one.
-    minutes = np.ceil(minutes - 1e-9).astype(np.int64)
-    np.maximum(minutes, 0, out=minutes)
+def haversine_matrix(
+    travel: HaversineTravel, lat: np.ndarray, lon: np.ndarray, *, block_rows: int = 512
+) -> TravelMatrix:
+    """Road km = circuity x great-circle km; minutes = ceil(road km / speed x 60) per leg.
+
+    The haversine terms are written as differences of products of half-angle sines and
+    cosines (exact for short legs) and computed in row blocks that stay in cache, so 5,000
+    locations take a fraction of a second.
+    """
+    phi = np.radians(np.asarray(lat, dtype=np.float64))
+    lam = np.radians(np.asarray(lon, dtype=np.float64))
+    sp, cp = np.sin(phi / 2.0), np.cos(phi / 2.0)
+    sl, cl = np.sin(lam / 2.0), np.cos(lam / 2.0)
+    cos_phi = np.cos(phi)
+    n = phi.shape[0]
+    km = np.empty((n, n), dtype=np.float64)
+    minutes = np.empty((n, n), dtype=np.int32)
+    km_factor = 2.0 * EARTH_RADIUS_KM * travel.circuity
+    min_per_km = 60.0 / travel.speed_kmh
+    for a in range(0, n, block_rows):
+        b = min(n, a + block_rows)
+        x = np.multiply.outer(sp[a:b], cp)  # sin((phi_i - phi_j) / 2)
+        x -= np.multiply.outer(cp[a:b], sp)
+        x *= x
+        y = np.multiply.outer(sl[a:b], cl)  # sin((lam_i - lam_j) / 2)
+        y -= np.multiply.outer(cl[a:b], sl)
+        y *= y
+        y *= cos_phi[a:b, None]
+        y *= cos_phi[None, :]
+        x += y
+        np.sqrt(x, out=x)
+        np.minimum(x, 1.0, out=x)
+        np.arcsin(x, out=x)
+        x *= km_factor
+        km[a:b] = x
+        x *= min_per_km
+        x -= 1e-9  # float noise must not turn an exact minute into the next one
+        np.ceil(x, out=x)
+        np.maximum(x, 0.0, out=x)
+        minutes[a:b] = x
     return TravelMatrix(minutes=minutes, km=km)
 
 
@@ -92,7 +124,7 @@ def matrix_travel(travel: MatrixTravel, locations: Sequence[Location]) -> Travel
         raise ValueError(f"location ({loc.lat}, {loc.lon}) matches no point of the travel matrix")
     dur = np.asarray(travel.duration_min, dtype=np.float64)[np.ix_(idx, idx)]
     km = np.asarray(travel.distance_km, dtype=np.float64)[np.ix_(idx, idx)]
-    minutes = np.ceil(dur - 1e-9).astype(np.int64)
+    minutes = np.ceil(dur - 1e-9).astype(np.int32)
     return TravelMatrix(minutes=minutes, km=km)
 
 
