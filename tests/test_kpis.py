@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from examples import build, example_plan, example_problem
 
 from optimizer.kpis import compute_kpis
 from optimizer.models import Kpis, Plan, Problem
 
-CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "contract"
-if not CONTRACT.exists():  # the work tree may sit elsewhere; shared/ is beside the repo
-    CONTRACT = Path("/work/shared/contract")
-
 
 def _example() -> tuple[Problem, Plan]:
-    problem = Problem.model_validate_json((CONTRACT / "problem.example.json").read_text())
-    plan = Plan.model_validate_json((CONTRACT / "plan.example.json").read_text())
-    return problem, plan
+    return build(example_problem(), example_plan())
 
 
 def test_example_kpis_reproduce_exactly() -> None:
