@@ -76,19 +76,19 @@ class MatrixTravel(_Model):
         seen: set[str] = set()
         for p in self.points:
             if p.id in seen:
-                raise ValueError(f"travel.points: duplicate point id {p.id!r}")
+                raise ValueError(f"points: duplicate point id {p.id!r}")
             seen.add(p.id)
         for name in ("duration_min", "distance_km"):
             rows = getattr(self, name)
             if len(rows) != n:
                 raise ValueError(
-                    f"travel.{name}: has {len(rows)} rows but there are {n} points "
+                    f"{name}: has {len(rows)} rows but there are {n} points "
                     "(the matrix must be square, one row and column per point)"
                 )
             for i, row in enumerate(rows):
                 if len(row) != n:
                     raise ValueError(
-                        f"travel.{name}[{i}] (point {self.points[i].id!r}): has {len(row)} "
+                        f"{name}[{i}] (point {self.points[i].id!r}): has {len(row)} "
                         f"columns but there are {n} points (the matrix must be square)"
                     )
         return self
