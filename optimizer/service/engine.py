@@ -1,0 +1,51 @@
+"""The engine functions the service calls, looked up when called.
+
+The service drives the same public functions a library user calls: ``optimizer.dispatch.solve``,
+``optimizer.reoptimize.reoptimize``, ``optimizer.slots.offer_slots`` and
+``optimizer.explain.explain_plan`` / ``objective_breakdown``. They are imported at call time, so
+the service starts even while one of them is missing; a call to a missing one raises
+:class:`NotAvailable`, which the app answers with 501.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+
+class NotAvailable(Exception):
+    """An engine capability is not built (missing module or NotImplementedError)."""
+
+
+def _function(module: str, name: str) -> Any:
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module.startswith(exc.name):
+            raise NotAvailable(f"{module}.{name} is not available in this build") from exc
+        raise
+    fn = getattr(mod, name, None)
+    if fn is None:
+        raise NotAvailable(f"{module}.{name} is not available in this build")
+    return fn
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Where each capability lives (``module``, ``function``); tests may point elsewhere."""
+
+    solve: tuple[str, str] = ("optimizer.dispatch", "solve")
+    reoptimize: tuple[str, str] = ("optimizer.reoptimize", "reoptimize")
+    offer_slots: tuple[str, str] = ("optimizer.slots", "offer_slots")
+    explain_plan: tuple[str, str] = ("optimizer.explain", "explain_plan")
+    objective_breakdown: tuple[str, str] = ("optimizer.explain", "objective_breakdown")
+
+    def call(self, capability: str, *args: Any, **kwargs: Any) -> Any:
+        """Call ``capability``; NotImplementedError from it becomes :class:`NotAvailable`."""
+        module, name = getattr(self, capability)
+        fn = _function(module, name)
+        try:
+            return fn(*args, **kwargs)
+        except NotImplementedError as exc:
+            raise NotAvailable(f"{module}.{name}: {exc or 'not implemented yet'}") from exc
