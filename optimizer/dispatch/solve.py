@@ -1,11 +1,205 @@
-"""Entry point of the dispatch solver (being built: see issue 2)."""
+"""Entry point of the dispatch solver: compile, diagnose, lay out, build, solve, read.
+
+``solve`` is a pure function of the problem and the options. See ``model.py`` for what the
+routing model holds and ``costs.py`` for the objective and the drop-penalty tiers.
+
+Stability cap (``Stability.max_moved_jobs``): the cap on reassigned reference jobs cannot be
+expressed in the routing model, so it is enforced afterwards: if the solution moves more
+reference jobs than allowed, the moved jobs that are cheapest to keep (closest to their
+reference engineer's route in the solution) are pinned to their reference engineer (dropping
+allowed) and the model is solved again from the repaired routes, until the cap holds (at most
+``len(moved)`` rounds; in the last resort the excess moved jobs are left unassigned).
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from optimizer.compile import Compiled, compile_problem
+from optimizer.dispatch.costs import compute_costs
+from optimizer.dispatch.diagnose import Diagnosis, diagnose
+from optimizer.dispatch.layout import JOB_DEPOT, JOB_VAN, PICKUP, Layout, build_layout
+from optimizer.dispatch.model import RawSolution, build_model, solve_model
 from optimizer.dispatch.options import SolveOptions
-from optimizer.models import Plan, Problem
+from optimizer.dispatch.read import read_routes, read_unassigned
+from optimizer.dispatch.search import search_plan
+from optimizer.kpis import compute_kpis
+from optimizer.models import JobStop, Plan, Problem, SolverInfo
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     """Plan ``problem``: a valid contract plan, every job placed or reported unassigned."""
-    raise NotImplementedError("the dispatch solver is being built")
+    options = options or SolveOptions()
+    t0 = time.perf_counter()
+    log: Callable[[str], None] = options.progress or (lambda _m: None)
+
+    c = compile_problem(problem)
+    d = diagnose(c)
+    log(
+        f"dispatch: {c.n_jobs} jobs, {c.n_engineers} engineers, {c.n_shifts} shifts; "
+        f"{len(d.reasons)} jobs cannot be placed at all"
+    )
+    jobs = np.flatnonzero(d.candidates.any(axis=1))
+    if options.seed:
+        jobs = np.random.default_rng(options.seed).permutation(jobs)
+    shifts = np.arange(c.n_shifts)
+    layout = build_layout(c, d, jobs, shifts)
+    reference = _reference(c, options)
+
+    info: dict[str, object] = {"seed": options.seed}
+    raw: RawSolution | None = None
+    if layout.disjunctions:
+        raw, info2 = _solve_layout(c, d, layout, options, reference, log, t0)
+        info.update(info2)
+    served = _served(layout, raw)
+    routes = read_routes(c, layout, raw) if raw is not None and raw.found else []
+    if raw is not None and not raw.found:
+        served = set()
+    unassigned = read_unassigned(c, d, layout, served)
+    kpis = compute_kpis(problem, routes, unassigned)
+    wall = time.perf_counter() - t0
+    status = "no_jobs" if raw is None else raw.status
+    log(
+        f"dispatch: done in {wall:.1f} s, {kpis.jobs_assigned}/{kpis.jobs_total} jobs assigned, "
+        f"{kpis.distance_km:.1f} km"
+    )
+    return Plan(
+        problem_id=problem.id,
+        routes=routes,
+        unassigned=unassigned,
+        kpis=kpis,
+        solver=SolverInfo(status=status, wall_s=round(wall, 3), **info),
+    )
+
+
+def _solve_layout(
+    c: Compiled,
+    d: Diagnosis,
+    layout: Layout,
+    options: SolveOptions,
+    reference: dict[str, tuple[str, int]],
+    log: Callable[[str], None],
+    t0: float,
+) -> tuple[RawSolution, dict[str, object]]:
+    costs = compute_costs(c, layout, options.affinity, options.stability, reference, log)
+    parts_dims = _parts_dims(c, layout)
+    depot_limits = _depot_limits(c, layout)
+    built = build_model(c, layout, costs, parts_dims, depot_limits)
+    spent = time.perf_counter() - t0
+    sub = SolveOptions(
+        time_limit_s=max(0.1, options.time_limit_s - spent - 0.2),
+        seed=options.seed,
+        max_solutions=options.max_solutions,
+        max_iterations=options.max_iterations,
+    )
+    plan = search_plan(sub, layout.n_nodes)
+    limit = (
+        f"solution limit {plan.solution_limit}"
+        if plan.solution_limit
+        else f"{plan.time_limit_s:.1f} s"
+    )
+    log(
+        f"dispatch: model of {layout.n_nodes} nodes, {layout.n_vehicles} vehicles built in "
+        f"{spent:.1f} s; searching ({plan.first_solution} + {plan.metaheuristic}, {limit})"
+    )
+    initial = _initial_routes(c, layout, options) if options.initial_plan is not None else None
+    raw = solve_model(built, plan, initial, log)
+    info: dict[str, object] = {
+        "objective": raw.objective,
+        "first_solution_strategy": plan.first_solution,
+        "metaheuristic": plan.metaheuristic,
+        "solution_limit": plan.solution_limit,
+        "time_limit_s": plan.time_limit_s,
+        "nodes": layout.n_nodes,
+        "vehicles": layout.n_vehicles,
+        "warm_start": initial is not None,
+    }
+    return raw, info
+
+
+def _served(layout: Layout, raw: RawSolution | None) -> set[int]:
+    if raw is None or not raw.found:
+        return set()
+    return {
+        int(layout.job[n])
+        for r in raw.routes
+        for n in r.nodes
+        if layout.kind[n] in (JOB_VAN, JOB_DEPOT)
+    }
+
+
+def _parts_dims(c: Compiled, layout: Layout) -> list[int]:
+    """Parts whose van share some shift could over-commit through van-served jobs."""
+    van = np.flatnonzero(layout.kind == JOB_VAN)
+    out = []
+    for k in range(len(c.parts)):
+        need = c.job_parts[layout.job[van], k]
+        if not need.any():
+            continue
+        for v in range(layout.n_vehicles):
+            ok = np.array(
+                [layout.allowed[n] is None or v in layout.allowed[n] for n in van], dtype=bool
+            )
+            if need[ok].sum() > layout.van_alloc[v, k]:
+                out.append(k)
+                break
+    return out
+
+
+def _depot_limits(c: Compiled, layout: Layout) -> list[tuple[int, int]]:
+    """(depot, part) pairs whose stock all pick-ups together could exceed."""
+    pu = np.flatnonzero(layout.kind == PICKUP)
+    out = []
+    for dp in range(len(c.depot_loc)):
+        at = pu[layout.depot[pu] == dp]
+        if len(at) == 0:
+            continue
+        tot = c.job_parts[layout.job[at]].sum(axis=0)
+        for k in np.flatnonzero(tot > c.depot_stock[dp]):
+            out.append((dp, int(k)))
+    return out
+
+
+def _reference(c: Compiled, options: SolveOptions) -> dict[str, tuple[str, int]]:
+    """Job id -> (engineer id, start minute) in the stability reference plan."""
+    if options.stability is None:
+        return {}
+    out = {}
+    for r in options.stability.reference.routes:
+        for s in r.stops:
+            if isinstance(s, JobStop) and s.job in c.job_index:
+                out[s.job] = (r.engineer, max(0, c.to_minutes(s.start)))
+    return out
+
+
+def _initial_routes(c: Compiled, layout: Layout, options: SolveOptions) -> list[list[int]]:
+    """The warm-start plan's routes as visit nodes per vehicle (unknown jobs skipped)."""
+    assert options.initial_plan is not None
+    veh = {
+        (c.eng_ids[int(c.shift_engineer[s])], int(c.shift_index[s])): v
+        for v, s in enumerate(layout.vehicles)
+    }
+    pickup_of = {dn: pn for pn, dn in layout.pairs}
+    routes: list[list[int]] = [[] for _ in range(layout.n_vehicles)]
+    used: set[int] = set()
+    for r in options.initial_plan.routes:
+        v = veh.get((r.engineer, r.shift))
+        if v is None:
+            continue
+        for s in r.stops:
+            if not isinstance(s, JobStop) or s.job not in c.job_index:
+                continue
+            j = c.job_index[s.job]
+            for n in layout.job_nodes.get(j, ()):
+                al = layout.allowed[n]
+                if al is not None and v not in al:
+                    continue
+                if layout.kind[n] == JOB_DEPOT:
+                    routes[v].append(pickup_of[n])
+                routes[v].append(n)
+                used.add(j)
+                break
+    return routes

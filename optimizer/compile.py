@@ -1,0 +1,327 @@
+"""Compile a contract ``Problem`` once into the compact numeric form the solvers use.
+
+Times become whole minutes from a time origin (the earliest shift start, floored to the
+minute); locations become indices into one travel matrix; skills, parts and tools become
+boolean / integer matrices. ``Compiled.to_datetime`` turns minutes back into tz-aware times in
+the problem's own UTC offset. Nothing here knows about OR-Tools.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from functools import cached_property
+
+import numpy as np
+
+from optimizer.models import Location, Priority, Problem
+from optimizer.travel import TravelMatrix, travel_matrix
+
+#: Priority tiers as integers, low = 0 ... critical = 3.
+PRIORITY_TIER: dict[Priority, int] = {
+    Priority.LOW: 0,
+    Priority.NORMAL: 1,
+    Priority.HIGH: 2,
+    Priority.CRITICAL: 3,
+}
+DEFAULT_COST_PER_HOUR = 30.0
+DEFAULT_COST_PER_KM = 0.5
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A problem in integer minutes and index form (see module docstring).
+
+    Location indices: ``eng_start_loc``/``eng_end_loc`` (per engineer), ``job_loc``,
+    ``depot_loc`` index ``locations``; ``travel`` is the matrix between them.
+    Shifts are flattened: shift ``s`` belongs to engineer ``shift_engineer[s]`` and is that
+    engineer's ``shift_index[s]``-th shift.
+    """
+
+    problem: Problem
+    origin: datetime
+    tz: tzinfo
+    locations: tuple[Location, ...]
+    eng_start_loc: np.ndarray
+    eng_end_loc: np.ndarray
+    job_loc: np.ndarray
+    depot_loc: np.ndarray
+    # jobs
+    job_ids: tuple[str, ...]
+    job_duration: np.ndarray
+    job_windows: tuple[np.ndarray, ...]  # per job: (k, 2) [start, end] of service start; k >= 1
+    job_has_windows: np.ndarray
+    job_due: np.ndarray  # -1: none
+    job_tier: np.ndarray
+    job_load: np.ndarray
+    skill_ok: np.ndarray  # (J, E) has every required skill at level
+    excluded: np.ndarray  # (J, E)
+    preferred: np.ndarray  # (J, E)
+    pinned_engineer: np.ndarray  # -1: not pinned
+    pinned_start: np.ndarray  # -1: no pinned start
+    # parts and tools
+    parts: tuple[str, ...]
+    job_parts: np.ndarray  # (J, P)
+    van_stock: np.ndarray  # (E, P)
+    depot_stock: np.ndarray  # (D, P)
+    tools: tuple[str, ...]
+    job_tools: np.ndarray  # (J, T) bool
+    eng_tools: np.ndarray  # (E, T) bool
+    depot_tools: np.ndarray  # (D, T) bool
+    depot_open: np.ndarray  # (D, 2) minutes
+    depot_pickup: np.ndarray  # (D,)
+    # engineers
+    eng_ids: tuple[str, ...]
+    eng_capacity: np.ndarray  # -1: unlimited
+    cost_per_hour: np.ndarray
+    cost_per_km: np.ndarray
+    # shifts
+    shift_engineer: np.ndarray
+    shift_index: np.ndarray
+    shift_start: np.ndarray
+    shift_end: np.ndarray
+    shift_max_ot: np.ndarray
+    shift_breaks: tuple[np.ndarray, ...]  # per shift: (k, 3) earliest, latest, duration
+    horizon: int
+    job_index: dict[str, int] = field(default_factory=dict)
+    eng_index: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_jobs(self) -> int:
+        return len(self.job_ids)
+
+    @property
+    def n_engineers(self) -> int:
+        return len(self.eng_ids)
+
+    @property
+    def n_shifts(self) -> int:
+        return len(self.shift_engineer)
+
+    @cached_property
+    def travel(self) -> TravelMatrix:
+        """Travel between all ``locations`` (computed on first use)."""
+        return travel_matrix(self.problem.travel, list(self.locations))
+
+    @cached_property
+    def qualified(self) -> np.ndarray:
+        """(J, E): skills at level and not excluded."""
+        return self.skill_ok & ~self.excluded
+
+    def to_minutes(self, t: datetime, *, up: bool = False) -> int:
+        """Minutes from the origin (floored, or ceiled with ``up``)."""
+        s = (t - self.origin).total_seconds() / 60.0
+        return math.ceil(s - 1e-9) if up else math.floor(s + 1e-9)
+
+    def to_datetime(self, minutes: int) -> datetime:
+        """The tz-aware time ``minutes`` after the origin, in the problem's offset."""
+        return (self.origin + timedelta(minutes=int(minutes))).astimezone(self.tz)
+
+
+def _first_time(problem: Problem) -> datetime | None:
+    times: list[datetime] = [s.start for e in problem.engineers for s in e.shifts]
+    if not times:
+        times = [w.start for j in problem.jobs for w in j.time_windows]
+    return min(times) if times else None
+
+
+def compile_problem(problem: Problem) -> Compiled:
+    """Compile ``problem`` (see :class:`Compiled`)."""
+    first = _first_time(problem)
+    if first is None:
+        first = datetime(2000, 1, 1).astimezone()
+    tz = first.tzinfo
+    assert tz is not None
+    origin = first.replace(second=0, microsecond=0)
+
+    def mins(t: datetime, up: bool = False) -> int:
+        s = (t - origin).total_seconds() / 60.0
+        return math.ceil(s - 1e-9) if up else math.floor(s + 1e-9)
+
+    engs, jobs, depots = problem.engineers, problem.jobs, problem.depots
+    n_e, n_j, n_d = len(engs), len(jobs), len(depots)
+
+    # Locations: deduplicated so that equal points share one matrix row.
+    locs: list[Location] = []
+    seen: dict[tuple[float, float], int] = {}
+
+    def loc_index(loc: Location) -> int:
+        key = (loc.lat, loc.lon)
+        if key not in seen:
+            seen[key] = len(locs)
+            locs.append(loc)
+        return seen[key]
+
+    eng_start_loc = np.array([loc_index(e.start) for e in engs], dtype=np.int64)
+    eng_end_loc = np.array([loc_index(e.end_location) for e in engs], dtype=np.int64)
+    job_loc = np.array([loc_index(j.location) for j in jobs], dtype=np.int64)
+    depot_loc = np.array([loc_index(d.location) for d in depots], dtype=np.int64)
+
+    eng_index = {e.id: i for i, e in enumerate(engs)}
+    job_index = {j.id: i for i, j in enumerate(jobs)}
+
+    # Shifts.
+    s_eng, s_idx, s_start, s_end, s_ot, s_breaks = [], [], [], [], [], []
+    for ei, e in enumerate(engs):
+        for si, sh in enumerate(e.shifts):
+            s_eng.append(ei)
+            s_idx.append(si)
+            s_start.append(mins(sh.start, up=True))
+            s_end.append(mins(sh.end))
+            s_ot.append(sh.max_overtime_min)
+            s_breaks.append(
+                np.array(
+                    [
+                        [mins(b.earliest, up=True), mins(b.latest), b.duration_min]
+                        for b in sh.breaks
+                    ],
+                    dtype=np.int64,
+                ).reshape(-1, 3)
+            )
+    shift_end = np.array(s_end, dtype=np.int64)
+    shift_ot = np.array(s_ot, dtype=np.int64)
+    horizon = int((shift_end + shift_ot).max()) if len(s_end) else 0
+    horizon = max(horizon, 0)
+
+    # Jobs.
+    windows: list[np.ndarray] = []
+    has_w = np.zeros(n_j, dtype=bool)
+    due = np.full(n_j, -1, dtype=np.int64)
+    pin_e = np.full(n_j, -1, dtype=np.int64)
+    pin_s = np.full(n_j, -1, dtype=np.int64)
+    for i, j in enumerate(jobs):
+        if j.time_windows:
+            has_w[i] = True
+            w = np.array(
+                sorted((mins(tw.start, up=True), mins(tw.end)) for tw in j.time_windows),
+                dtype=np.int64,
+            )
+            w = w[w[:, 1] >= w[:, 0]].reshape(-1, 2)
+            # Merge overlapping windows so the gaps between them are real gaps.
+            merged: list[list[int]] = []
+            for a, b in w.tolist():
+                if merged and a <= merged[-1][1] + 1:
+                    merged[-1][1] = max(merged[-1][1], b)
+                else:
+                    merged.append([a, b])
+            windows.append(np.array(merged, dtype=np.int64).reshape(-1, 2))
+        else:
+            windows.append(np.array([[0, horizon]], dtype=np.int64))
+        if j.due is not None:
+            due[i] = max(0, mins(j.due))
+        if j.pinned is not None:
+            pin_e[i] = eng_index[j.pinned.engineer]
+            if j.pinned.start is not None:
+                pin_s[i] = mins(j.pinned.start)
+
+    skill_ok = np.ones((n_j, n_e), dtype=bool)
+    excluded = np.zeros((n_j, n_e), dtype=bool)
+    preferred = np.zeros((n_j, n_e), dtype=bool)
+    for i, j in enumerate(jobs):
+        for sk, lvl in j.required_skills.items():
+            for ei, e in enumerate(engs):
+                if e.skills.get(sk, 0) < lvl:
+                    skill_ok[i, ei] = False
+        for x in j.excluded_engineers:
+            excluded[i, eng_index[x]] = True
+        for x in j.preferred_engineers:
+            preferred[i, eng_index[x]] = True
+
+    parts = tuple(
+        sorted(
+            {p for j in jobs for p in j.required_parts}
+            | {p for e in engs for p in e.van_stock}
+            | {p for d in depots for p in d.stock}
+        )
+    )
+    p_index = {p: k for k, p in enumerate(parts)}
+    job_parts = np.zeros((n_j, len(parts)), dtype=np.int64)
+    for i, j in enumerate(jobs):
+        for p, q in j.required_parts.items():
+            job_parts[i, p_index[p]] = q
+    van = np.zeros((n_e, len(parts)), dtype=np.int64)
+    for i, e in enumerate(engs):
+        for p, q in e.van_stock.items():
+            van[i, p_index[p]] = q
+    dstock = np.zeros((n_d, len(parts)), dtype=np.int64)
+    for i, d in enumerate(depots):
+        for p, q in d.stock.items():
+            dstock[i, p_index[p]] = q
+
+    tools = tuple(
+        sorted(
+            {t for j in jobs for t in j.required_tools}
+            | {t for e in engs for t in e.tools}
+            | {t for d in depots for t in d.tools}
+        )
+    )
+    t_index = {t: k for k, t in enumerate(tools)}
+
+    def tool_matrix(items: list[list[str]]) -> np.ndarray:
+        m = np.zeros((len(items), len(tools)), dtype=bool)
+        for i, ts in enumerate(items):
+            for t in ts:
+                m[i, t_index[t]] = True
+        return m
+
+    d_open = np.zeros((n_d, 2), dtype=np.int64)
+    for i, d in enumerate(depots):
+        if d.open is None:
+            d_open[i] = (-(10**9), 10**9)
+        else:
+            d_open[i] = (mins(d.open.start, up=True), mins(d.open.end))
+
+    return Compiled(
+        problem=problem,
+        origin=origin,
+        tz=tz,
+        locations=tuple(locs),
+        eng_start_loc=eng_start_loc,
+        eng_end_loc=eng_end_loc,
+        job_loc=job_loc,
+        depot_loc=depot_loc,
+        job_ids=tuple(j.id for j in jobs),
+        job_duration=np.array([j.duration_min for j in jobs], dtype=np.int64),
+        job_windows=tuple(windows),
+        job_has_windows=has_w,
+        job_due=due,
+        job_tier=np.array([PRIORITY_TIER[j.priority] for j in jobs], dtype=np.int64),
+        job_load=np.array([j.load for j in jobs], dtype=np.int64),
+        skill_ok=skill_ok,
+        excluded=excluded,
+        preferred=preferred,
+        pinned_engineer=pin_e,
+        pinned_start=pin_s,
+        parts=parts,
+        job_parts=job_parts,
+        van_stock=van,
+        depot_stock=dstock,
+        tools=tools,
+        job_tools=tool_matrix([j.required_tools for j in jobs]),
+        eng_tools=tool_matrix([e.tools for e in engs]),
+        depot_tools=tool_matrix([d.tools for d in depots]),
+        depot_open=d_open,
+        depot_pickup=np.array([d.pickup_min for d in depots], dtype=np.int64),
+        eng_ids=tuple(e.id for e in engs),
+        eng_capacity=np.array(
+            [-1 if e.capacity is None else e.capacity for e in engs], dtype=np.int64
+        ),
+        cost_per_hour=np.array(
+            [DEFAULT_COST_PER_HOUR if e.cost_per_hour is None else e.cost_per_hour for e in engs],
+            dtype=np.float64,
+        ),
+        cost_per_km=np.array(
+            [DEFAULT_COST_PER_KM if e.cost_per_km is None else e.cost_per_km for e in engs],
+            dtype=np.float64,
+        ),
+        shift_engineer=np.array(s_eng, dtype=np.int64),
+        shift_index=np.array(s_idx, dtype=np.int64),
+        shift_start=np.array(s_start, dtype=np.int64),
+        shift_end=shift_end,
+        shift_max_ot=shift_ot,
+        shift_breaks=tuple(s_breaks),
+        horizon=horizon,
+        job_index=job_index,
+        eng_index=eng_index,
+    )

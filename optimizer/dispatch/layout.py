@@ -1,0 +1,161 @@
+"""The node layout of the routing model, as plain numpy data (no OR-Tools here).
+
+Vehicles are the usable engineer shifts that could do some job. Nodes, in order:
+``[vehicle starts (V)] [vehicle ends (V)] [visit nodes...]``. A job becomes one or more
+*alternative* visit nodes, of which at most one is performed (one disjunction carrying the
+job's drop penalty):
+
+- a **van** node, allowed on shifts whose van share holds all its parts and whose engineer
+  carries all its tools (van stock use is limited by a per-part capacity dimension);
+- for each of up to ``MAX_DEPOTS`` nearby depots that hold all its parts, a **depot** copy of
+  the job, paired (pickup-and-delivery, same vehicle, pickup first) with a **pickup** node at
+  that depot that brings exactly the job's parts and the tools its engineer lacks.
+
+Shared depot stock is a hard linear constraint over the pickups' active variables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.compile import Compiled
+from optimizer.dispatch.diagnose import Diagnosis
+
+START, END, JOB_VAN, JOB_DEPOT, PICKUP = 0, 1, 2, 3, 4
+MAX_DEPOTS = 2
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Nodes and vehicles of one routing model (see module docstring)."""
+
+    vehicles: np.ndarray  # shift id per vehicle
+    kind: np.ndarray  # per node
+    loc: np.ndarray  # location index per node
+    service: np.ndarray  # minutes per node
+    job: np.ndarray  # job index per node (-1: none); pickups carry their job too
+    depot: np.ndarray  # depot index per node (-1)
+    windows: tuple[np.ndarray, ...]  # per node (k, 2) allowed cumul values
+    allowed: tuple[np.ndarray | None, ...]  # per node: allowed vehicles (None: all)
+    disjunctions: tuple[tuple[tuple[int, ...], int], ...]  # (nodes, job index)
+    pairs: tuple[tuple[int, int], ...]  # (pickup node, job node)
+    van_alloc: np.ndarray  # (V, P)
+    job_nodes: dict[int, tuple[int, ...]]  # job index -> its alternative nodes
+
+    @property
+    def n_vehicles(self) -> int:
+        return len(self.vehicles)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.kind)
+
+
+def build_layout(c: Compiled, d: Diagnosis, jobs: np.ndarray, shifts: np.ndarray) -> Layout:
+    """Layout for ``jobs`` (job indices) on ``shifts`` (shift indices), in the given order."""
+    cand = d.candidates[np.ix_(jobs, shifts)] if len(jobs) else np.zeros((0, len(shifts)), bool)
+    used = cand.any(axis=0)
+    shifts = shifts[used]
+    cand = cand[:, used]
+    n_v = len(shifts)
+    eng = c.shift_engineer[shifts]
+
+    kind: list[int] = [START] * n_v + [END] * n_v
+    loc: list[int] = [int(c.eng_start_loc[e]) for e in eng] + [int(c.eng_end_loc[e]) for e in eng]
+    service: list[int] = [0] * (2 * n_v)
+    job_of: list[int] = [-1] * (2 * n_v)
+    depot_of: list[int] = [-1] * (2 * n_v)
+    windows: list[np.ndarray] = []
+    for s in shifts:
+        windows.append(np.array([[c.shift_start[s], c.shift_end[s] + c.shift_max_ot[s]]]))
+    windows = windows + windows
+    allowed: list[np.ndarray | None] = [None] * (2 * n_v)
+    disj: list[tuple[tuple[int, ...], int]] = []
+    pairs: list[tuple[int, int]] = []
+    job_nodes: dict[int, tuple[int, ...]] = {}
+    alloc = d.van_alloc[shifts]
+    all_v = np.arange(n_v)
+
+    def add(k: int, lc: int, sv: int, j: int, dp: int, w: np.ndarray, al: np.ndarray) -> int:
+        kind.append(k)
+        loc.append(lc)
+        service.append(sv)
+        job_of.append(j)
+        depot_of.append(dp)
+        windows.append(w)
+        allowed.append(None if len(al) == n_v else al)
+        return len(kind) - 1
+
+    n_depots = len(c.depot_loc)
+    for row, j in enumerate(jobs):
+        j = int(j)
+        vs = all_v[cand[row]]
+        if len(vs) == 0:
+            continue
+        req = c.job_parts[j]
+        need_t = c.job_tools[j]
+        w = c.job_windows[j]
+        ps = int(c.pinned_start[j])
+        if ps >= 0:
+            w = np.array([[ps, ps]])
+        van_ok = np.ones(len(vs), dtype=bool)
+        if req.any():
+            van_ok &= np.all(alloc[vs] >= req, axis=1)
+        if need_t.any():
+            van_ok &= np.all(c.eng_tools[eng[vs]][:, need_t], axis=1)
+        nodes: list[int] = []
+        if van_ok.any():
+            nodes.append(
+                add(JOB_VAN, int(c.job_loc[j]), int(c.job_duration[j]), j, -1, w, vs[van_ok])
+            )
+        if (req.any() or need_t.any()) and n_depots:
+            has = np.all(c.depot_stock >= req, axis=1)
+            order = np.argsort(c.travel.minutes[c.depot_loc, c.job_loc[j]], kind="stable")
+            picked = 0
+            for dp in order:
+                if picked >= MAX_DEPOTS:
+                    break
+                if not has[dp]:
+                    continue
+                tools_here = c.depot_tools[dp] if c.depot_tools.shape[1] else np.zeros(0, bool)
+                ok_v = (
+                    np.array(
+                        [bool(np.all(~need_t | c.eng_tools[eng[v]] | tools_here)) for v in vs],
+                        dtype=bool,
+                    )
+                    if need_t.any()
+                    else np.ones(len(vs), dtype=bool)
+                )
+                if not ok_v.any():
+                    continue
+                pu = int(c.depot_pickup[dp])
+                open_w = np.array([[max(0, c.depot_open[dp, 0]), c.depot_open[dp, 1] - pu]])
+                if open_w[0, 1] < open_w[0, 0]:
+                    continue
+                p = add(PICKUP, int(c.depot_loc[dp]), pu, j, int(dp), open_w, vs[ok_v])
+                jn = add(
+                    JOB_DEPOT, int(c.job_loc[j]), int(c.job_duration[j]), j, int(dp), w, vs[ok_v]
+                )
+                pairs.append((p, jn))
+                nodes.append(jn)
+                picked += 1
+        if nodes:
+            disj.append((tuple(nodes), j))
+            job_nodes[j] = tuple(nodes)
+
+    return Layout(
+        vehicles=shifts,
+        kind=np.array(kind, dtype=np.int64),
+        loc=np.array(loc, dtype=np.int64),
+        service=np.array(service, dtype=np.int64),
+        job=np.array(job_of, dtype=np.int64),
+        depot=np.array(depot_of, dtype=np.int64),
+        windows=tuple(windows),
+        allowed=tuple(allowed),
+        disjunctions=tuple(disj),
+        pairs=tuple(pairs),
+        van_alloc=alloc,
+        job_nodes=job_nodes,
+    )

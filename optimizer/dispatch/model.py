@@ -1,0 +1,299 @@
+"""The OR-Tools routing model: build it, solve it, pull the solution into plain structures.
+
+This is the only module of the project that imports OR-Tools routing. One vehicle per
+usable engineer shift; nodes and costs come ready-made from ``layout.py`` and ``costs.py``.
+
+- time: one dimension, transit = service of the from-node + travel (a numpy matrix registered
+  with ``RegisterTransitMatrix``); windows by ``SetRange`` + ``RemoveInterval``; ``due`` by a soft
+  upper bound; shift end by a soft upper bound (overtime) and a hard one at end + max overtime;
+  engineer time by the span cost, which also delays departures instead of waiting.
+- breaks: ``SetBreakIntervalsOfVehicle`` with the nodes' service as visit transits, each break
+  additionally kept inside [route start, route end] so that it can be written as a stop.
+- parts: per-part capacity dimensions limit van use per shift; depot copies of a job are
+  paired with a pickup node; shared depot stock is a linear constraint on pickups' actives.
+- load: a capacity dimension when some engineer has a capacity.
+- soft job->engineer costs: a dimension with per-vehicle unary transits and span cost 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from optimizer.compile import Compiled
+from optimizer.dispatch.costs import Costs, arc_cost_matrix
+from optimizer.dispatch.layout import JOB_DEPOT, JOB_VAN, PICKUP, Layout
+from optimizer.dispatch.search import SearchPlan
+
+STATUS = {
+    0: "not_solved",
+    1: "success",
+    2: "partial_success",
+    3: "fail",
+    4: "fail_timeout",
+    5: "invalid",
+    6: "infeasible",
+    7: "optimal",
+}
+
+
+@dataclass(frozen=True)
+class RawRoute:
+    """One vehicle's route in model minutes: visit nodes, their service starts, breaks."""
+
+    vehicle: int
+    nodes: tuple[int, ...]
+    starts: tuple[int, ...]
+    start_time: int
+    end_time: int
+    breaks: tuple[tuple[int, int], ...]  # (start, duration)
+
+
+@dataclass(frozen=True)
+class RawSolution:
+    routes: tuple[RawRoute, ...]
+    status: str
+    objective: int | None
+    found: bool
+
+
+@dataclass
+class Built:
+    """A built model and the handles needed to solve and read it."""
+
+    manager: pywrapcp.RoutingIndexManager
+    routing: pywrapcp.RoutingModel
+    time: pywrapcp.RoutingDimension
+    breaks: list[list[pywrapcp.IntervalVar]]
+    layout: Layout
+    callbacks: list[int]
+
+
+def build_model(
+    c: Compiled,
+    layout: Layout,
+    costs: Costs,
+    parts_dims: Sequence[int],
+    depot_limits: Sequence[tuple[int, int]],
+) -> Built:
+    """The routing model of ``layout`` (see module docstring).
+
+    ``parts_dims``: part indices that need a van-stock dimension; ``depot_limits``:
+    (depot, part) pairs whose stock the pickups could over-commit.
+    """
+    n_v, n_n = layout.n_vehicles, layout.n_nodes
+    starts = list(range(n_v))
+    ends = list(range(n_v, 2 * n_v))
+    manager = pywrapcp.RoutingIndexManager(n_n, n_v, starts, ends)
+    routing = pywrapcp.RoutingModel(manager)
+    solver = routing.solver()
+    cbs: list[int] = []
+
+    # Distance costs, one evaluator per distinct cost_per_km.
+    classes: dict[float, int] = {}
+    for v in range(n_v):
+        coef = float(costs.km_coef[v])
+        if coef not in classes:
+            m = arc_cost_matrix(c, layout, coef)
+            classes[coef] = routing.RegisterTransitMatrix(m.tolist())
+            cbs.append(classes[coef])
+        routing.SetArcCostEvaluatorOfVehicle(classes[coef], v)
+
+    # Time.
+    minutes = c.travel.minutes[np.ix_(layout.loc, layout.loc)] + layout.service[:, None]
+    time_cb = routing.RegisterTransitMatrix(minutes.tolist())
+    cbs.append(time_cb)
+    horizon = int(c.horizon) + 1
+    routing.AddDimension(time_cb, horizon, horizon, False, "time")
+    time = routing.GetDimensionOrDie("time")
+    for v in range(n_v):
+        s = int(layout.vehicles[v])
+        lo = int(c.shift_start[s])
+        end = int(c.shift_end[s])
+        hi = end + int(c.shift_max_ot[s])
+        time.CumulVar(routing.Start(v)).SetRange(lo, hi)
+        time.CumulVar(routing.End(v)).SetRange(lo, hi)
+        if hi > end:
+            time.SetCumulVarSoftUpperBound(routing.End(v), end, int(costs.overtime_coef[v]))
+        time.SetSpanCostCoefficientForVehicle(int(costs.span_coef[v]), v)
+    for n in range(2 * n_v, n_n):
+        idx = manager.NodeToIndex(n)
+        w = layout.windows[n]
+        lo, hi = max(0, int(w[0, 0])), min(horizon, int(w[-1, 1]))
+        cum = time.CumulVar(idx)
+        cum.SetRange(lo, max(lo, hi) if hi >= lo else lo)
+        for k in range(len(w) - 1):
+            a, b = int(w[k, 1]) + 1, int(w[k + 1, 0]) - 1
+            if a <= b:
+                cum.RemoveInterval(a, b)
+        if costs.due[n] >= 0 or costs.retime_ref[n] >= 0:
+            ub, coef = int(costs.due[n]), int(costs.late_coef[n])
+            if costs.retime_ref[n] >= 0:
+                ref = int(costs.retime_ref[n])
+                ub = ref if ub < 0 else min(ub, ref)
+                coef += costs.retime_coef
+                time.SetCumulVarSoftLowerBound(idx, ref, costs.retime_coef)
+            time.SetCumulVarSoftUpperBound(idx, ub, coef)
+        al = layout.allowed[n]
+        if al is not None:
+            routing.VehicleVar(idx).SetValues([-1, *(int(x) for x in al)])
+
+    # Breaks: visits are not interrupted; each break lies inside the route.
+    breaks: list[list[pywrapcp.IntervalVar]] = []
+    if any(len(c.shift_breaks[int(s)]) for s in layout.vehicles):
+        visit = [0] * routing.Size()
+        for i in range(routing.Size()):
+            visit[i] = int(layout.service[manager.IndexToNode(i)])
+        for v in range(n_v):
+            s = int(layout.vehicles[v])
+            ivs = []
+            for k, (e, la, dur) in enumerate(c.shift_breaks[s].tolist()):
+                iv = solver.FixedDurationIntervalVar(int(e), int(la), int(dur), False, f"b{v}_{k}")
+                ivs.append(iv)
+                solver.Add(iv.StartExpr() >= time.CumulVar(routing.Start(v)))
+                solver.Add(iv.EndExpr() <= time.CumulVar(routing.End(v)))
+            if ivs:
+                time.SetBreakIntervalsOfVehicle(ivs, v, visit)
+            breaks.append(ivs)
+    else:
+        breaks = [[] for _ in range(n_v)]
+
+    # Van stock per part: consumption by van-served jobs within the shift's share.
+    for k in parts_dims:
+        demand = np.zeros(n_n, dtype=np.int64)
+        for n in np.flatnonzero(layout.kind == JOB_VAN):
+            demand[n] = c.job_parts[layout.job[n], k]
+        cb = routing.RegisterUnaryTransitVector(demand.tolist())
+        cbs.append(cb)
+        caps = [int(x) for x in layout.van_alloc[:, k]]
+        routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, f"van_{c.parts[k]}")
+
+    # Load.
+    veh_eng = c.shift_engineer[layout.vehicles]
+    cap = c.eng_capacity[veh_eng]
+    is_job = (layout.kind == JOB_VAN) | (layout.kind == JOB_DEPOT)
+    if (cap >= 0).any():
+        load = np.where(is_job, c.job_load[np.maximum(layout.job, 0)], 0)
+        if load.any():
+            cb = routing.RegisterUnaryTransitVector(load.astype(np.int64).tolist())
+            cbs.append(cb)
+            big = int(load.sum())
+            caps = [int(x) if x >= 0 else big for x in cap]
+            routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, "load")
+
+    # Pickup before its job, same vehicle.
+    for p, d in layout.pairs:
+        pi, di = manager.NodeToIndex(p), manager.NodeToIndex(d)
+        routing.AddPickupAndDelivery(pi, di)
+        solver.Add(routing.VehicleVar(pi) == routing.VehicleVar(di))
+        solver.Add(time.CumulVar(pi) <= time.CumulVar(di))
+
+    # Shared depot stock.
+    pickups = np.flatnonzero(layout.kind == PICKUP)
+    for dp, k in depot_limits:
+        at = [n for n in pickups if layout.depot[n] == dp and c.job_parts[layout.job[n], k] > 0]
+        if not at:
+            continue
+        acts = [routing.ActiveVar(manager.NodeToIndex(int(n))) for n in at]
+        qty = [int(c.job_parts[layout.job[n], k]) for n in at]
+        solver.Add(solver.ScalProd(acts, qty) <= int(c.depot_stock[dp, k]))
+
+    # Soft job -> engineer costs.
+    if costs.pref is not None:
+        evals: dict[bytes, int] = {}
+        per_v = []
+        for v in range(n_v):
+            row = costs.pref[v]
+            key = row.tobytes()
+            if key not in evals:
+                evals[key] = routing.RegisterUnaryTransitVector(row.tolist())
+                cbs.append(evals[key])
+            per_v.append(evals[key])
+        big = int(costs.pref.max(axis=0).sum()) + 1
+        routing.AddDimensionWithVehicleTransits(per_v, 0, big, True, "affinity")
+        routing.GetDimensionOrDie("affinity").SetSpanCostCoefficientForAllVehicles(1)
+
+    # Drop penalties: one disjunction per job over its alternative nodes.
+    for nodes, j in layout.disjunctions:
+        idx = [manager.NodeToIndex(n) for n in nodes]
+        routing.AddDisjunction(idx, int(costs.penalty[j]), 1)
+    for p, _d in layout.pairs:
+        routing.AddDisjunction([manager.NodeToIndex(p)], 0)
+
+    return Built(manager, routing, time, breaks, layout, cbs)
+
+
+def _parameters(plan: SearchPlan) -> pywrapcp.RoutingSearchParameters:
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, plan.first_solution
+    )
+    params.local_search_metaheuristic = getattr(
+        routing_enums_pb2.LocalSearchMetaheuristic, plan.metaheuristic
+    )
+    params.time_limit.FromMilliseconds(int(plan.time_limit_s * 1000))
+    if plan.solution_limit is not None:
+        params.solution_limit = int(plan.solution_limit)
+    return params
+
+
+def solve_model(
+    built: Built,
+    plan: SearchPlan,
+    initial_routes: list[list[int]] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> RawSolution:
+    """Solve (from ``initial_routes`` of visit nodes per vehicle, if given) and read back."""
+    routing, manager = built.routing, built.manager
+    params = _parameters(plan)
+    solution = None
+    if initial_routes is not None:
+        routing.CloseModelWithParameters(params)
+        idx_routes = [[manager.NodeToIndex(n) for n in r] for r in initial_routes]
+        initial = routing.ReadAssignmentFromRoutes(idx_routes, True)
+        if initial is not None:
+            solution = routing.SolveFromAssignmentWithParameters(initial, params)
+        elif log:
+            log("warm start rejected by the model (infeasible routes); solving from scratch")
+    if solution is None:
+        solution = routing.SolveWithParameters(params)
+    status = STATUS.get(int(routing.status()), str(routing.status()))
+    if solution is None:
+        return RawSolution(routes=(), status=status, objective=None, found=False)
+    return _extract(built, solution, status)
+
+
+def _extract(built: Built, solution: pywrapcp.Assignment, status: str) -> RawSolution:
+    routing, manager, time = built.routing, built.manager, built.time
+    routes = []
+    for v in range(built.layout.n_vehicles):
+        idx = routing.Start(v)
+        start_time = solution.Min(time.CumulVar(idx))
+        nodes, starts = [], []
+        idx = solution.Value(routing.NextVar(idx))
+        while not routing.IsEnd(idx):
+            nodes.append(manager.IndexToNode(idx))
+            starts.append(solution.Min(time.CumulVar(idx)))
+            idx = solution.Value(routing.NextVar(idx))
+        end_time = solution.Min(time.CumulVar(idx))
+        if not nodes:
+            continue
+        brks = tuple(
+            sorted((int(solution.StartValue(iv)), int(iv.DurationMin())) for iv in built.breaks[v])
+        )
+        routes.append(
+            RawRoute(
+                vehicle=v,
+                nodes=tuple(int(n) for n in nodes),
+                starts=tuple(int(t) for t in starts),
+                start_time=int(start_time),
+                end_time=int(end_time),
+                breaks=brks,
+            )
+        )
+    return RawSolution(
+        routes=tuple(routes), status=status, objective=int(solution.ObjectiveValue()), found=True
+    )

@@ -1,0 +1,44 @@
+"""How to search: first-solution strategy, metaheuristic and limits, as plain data.
+
+``model.py`` turns a :class:`SearchPlan` into OR-Tools search parameters. Insertion
+heuristics are used for the first solution because a plain PATH_CHEAPEST_ARC start fails on
+tight windows (Solomon R1/RC1); GUIDED_LOCAL_SEARCH then improves it.
+
+Determinism: with ``max_solutions``/``max_iterations`` set, the search stops after that many
+solutions (OR-Tools' ``solution_limit``) and the wall-clock limit is raised to
+``WORK_LIMIT_WALL_S`` as a safety net only, so the same problem and seed give the same plan on
+any machine (OR-Tools routing is single-threaded and deterministic given the same model; the
+seed permutes the order of the job nodes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from optimizer.dispatch.options import SolveOptions
+
+WORK_LIMIT_WALL_S = 3600.0
+LARGE_MODEL_NODES = 600
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    first_solution: str
+    metaheuristic: str
+    time_limit_s: float
+    solution_limit: int | None
+
+
+def search_plan(options: SolveOptions, n_nodes: int, time_share: float = 1.0) -> SearchPlan:
+    """The search for a model of ``n_nodes`` nodes given ``time_share`` of the time limit."""
+    work = options.max_solutions if options.max_solutions is not None else options.max_iterations
+    limit = WORK_LIMIT_WALL_S if work is not None else max(0.05, options.time_limit_s * time_share)
+    first = (
+        "LOCAL_CHEAPEST_INSERTION" if n_nodes > LARGE_MODEL_NODES else "PARALLEL_CHEAPEST_INSERTION"
+    )
+    return SearchPlan(
+        first_solution=first,
+        metaheuristic="GUIDED_LOCAL_SEARCH",
+        time_limit_s=limit,
+        solution_limit=work,
+    )
