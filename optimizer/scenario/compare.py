@@ -1,0 +1,177 @@
+"""Side-by-side comparison of KPIs: the base and each scenario, with the difference from base.
+
+KPIs are flattened to dotted names (``dispatch.on_time_pct``); only numbers are compared.
+Writes ``comparison.csv`` (one row per KPI), ``comparison.json`` and ``comparison.html``
+(the table and an SVG bar chart of the differences, self-contained).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from optimizer.io import write_text_atomic
+
+BASE = "base"
+
+
+def flatten_kpis(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
+    """Numeric leaves of a nested KPI mapping under dotted names (booleans and text left out)."""
+    out: dict[str, float] = {}
+    for key, value in kpis.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten_kpis(value, name + "."))
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int | float) and math.isfinite(float(value)):
+            out[name] = float(value)
+    return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """KPI values by run (``names[0]`` is the base) and metric, in a stable order."""
+
+    names: tuple[str, ...]
+    metrics: tuple[str, ...]
+    values: Mapping[str, Mapping[str, float]]
+    descriptions: Mapping[str, str]
+
+    @property
+    def base(self) -> str:
+        return self.names[0]
+
+    @property
+    def scenarios(self) -> tuple[str, ...]:
+        return self.names[1:]
+
+    def value(self, name: str, metric: str) -> float | None:
+        return self.values.get(name, {}).get(metric)
+
+    def diff(self, name: str, metric: str) -> float | None:
+        """Scenario minus base, or None when either is missing."""
+        a, b = self.value(self.base, metric), self.value(name, metric)
+        return None if a is None or b is None else b - a
+
+    def diff_pct(self, name: str, metric: str) -> float | None:
+        """Difference in percent of the base value (None when the base is 0 or missing)."""
+        d, a = self.diff(name, metric), self.value(self.base, metric)
+        return None if d is None or a is None or a == 0 else 100.0 * d / abs(a)
+
+
+def compare_kpis(
+    runs: Mapping[str, Mapping[str, Any]],
+    base: str = BASE,
+    descriptions: Mapping[str, str] | None = None,
+) -> Comparison:
+    """Compare the KPIs of ``runs`` (name -> nested KPIs) against ``runs[base]``.
+
+    Metrics keep the order in which they first appear (base first).
+    """
+    if base not in runs:
+        raise ValueError(f"runs: no base run named {base!r}")
+    names = (base, *[n for n in runs if n != base])
+    flat = {n: flatten_kpis(runs[n]) for n in names}
+    metrics: list[str] = []
+    seen: set[str] = set()
+    for n in names:
+        for m in flat[n]:
+            if m not in seen:
+                seen.add(m)
+                metrics.append(m)
+    return Comparison(names=names, metrics=tuple(metrics), values=flat,
+                      descriptions=dict(descriptions or {}))
+
+
+def _fmt(x: float | None, digits: int = 2) -> str:
+    if x is None:
+        return ""
+    if float(x).is_integer():
+        return str(int(x))
+    return f"{x:.{digits}f}"
+
+
+def comparison_csv(c: Comparison) -> str:
+    """One row per KPI: base value, then per scenario its value, difference and % difference."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    header = ["metric", c.base]
+    for s in c.scenarios:
+        header += [s, f"{s}_diff", f"{s}_diff_pct"]
+    w.writerow(header)
+    for m in c.metrics:
+        row = [m, _fmt(c.value(c.base, m), 4)]
+        for s in c.scenarios:
+            row += [_fmt(c.value(s, m), 4), _fmt(c.diff(s, m), 4), _fmt(c.diff_pct(s, m), 2)]
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def comparison_dict(c: Comparison) -> dict[str, Any]:
+    """JSON-ready form: runs, descriptions, and per metric the values and differences."""
+    def num(x: float | None, digits: int) -> float | None:
+        return None if x is None else round(x, digits)
+
+    return {
+        "base": c.base,
+        "scenarios": list(c.scenarios),
+        "descriptions": dict(c.descriptions),
+        "metrics": [
+            {
+                "metric": m,
+                "base": num(c.value(c.base, m), 6),
+                "scenarios": {
+                    s: {"value": num(c.value(s, m), 6), "diff": num(c.diff(s, m), 6),
+                        "diff_pct": num(c.diff_pct(s, m), 3)}
+                    for s in c.scenarios
+                },
+            }
+            for m in c.metrics
+        ],
+    }
+
+
+def write_comparison(c: Comparison, out_dir: str | Path, title: str = "Scenario comparison"
+                     ) -> list[Path]:
+    """Write comparison.csv, comparison.json and comparison.html into ``out_dir``."""
+    from optimizer.scenario.chart import comparison_html
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "comparison.csv": comparison_csv(c),
+        "comparison.json": json.dumps(comparison_dict(c), indent=1) + "\n",
+        "comparison.html": comparison_html(c, title=title),
+    }
+    for name, text in files.items():
+        write_text_atomic(out / name, text)
+    return [out / n for n in files]
+
+
+#: KPIs shown in the chart when present (matched on the last part of the dotted name).
+HEADLINE = (
+    "jobs_assigned", "jobs_unassigned", "on_time_pct", "distance_km", "travel_min",
+    "overtime_min", "utilisation_pct", "lateness_min", "stockout_rate_pct",
+    "expected_stockout_rate", "investment", "order_value", "orders",
+)
+
+
+def headline_metrics(c: Comparison, limit: int = 10) -> list[str]:
+    """KPIs for the chart: headline ones first, then others that differ from base."""
+    chosen: list[str] = []
+    for want in HEADLINE:
+        for m in c.metrics:
+            if m not in chosen and (m == want or m.endswith("." + want)):
+                chosen.append(m)
+    for m in c.metrics:
+        if m not in chosen and any((c.diff(s, m) or 0) != 0 for s in c.scenarios):
+            chosen.append(m)
+    return [m for m in chosen if c.value(c.base, m) not in (None, 0.0)][:limit]
+
