@@ -19,6 +19,7 @@ _COMMAND_MODULES = [
     "optimizer.dispatch_cli",
     "optimizer.parts.cli",
     "optimizer.service_cli",
+    "optimizer.batch_cli",
 ]
 
 

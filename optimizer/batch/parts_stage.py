@@ -1,0 +1,76 @@
+"""The spare-parts stage of the nightly run: policies and tonight's orders.
+
+Tomorrow's jobs are added to what the order logic covers by moving the inventory position:
+the units they take at a location (depot pick-ups, van use, held jobs' parts at their depot)
+come off ``on_hand`` there, and what on hand cannot give becomes ``backorders``. Position =
+on hand + on order - backorders, so the policy's reorder test and order-up-to quantity see
+them exactly as demand already committed. Order lines that cover such units say so in
+``reason``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from optimizer.batch.holdback import CommittedDemand
+from optimizer.parts.data import PartsData, StockPosition
+
+
+@dataclass(frozen=True)
+class PartsOutcome:
+    policy: pd.DataFrame | None
+    orders: pd.DataFrame | None
+    on_time_pct: float | None = None  # the parts engine's on-time supply figure, if it has one
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def with_committed(parts: PartsData, committed: CommittedDemand) -> PartsData:
+    """``parts`` whose stock positions carry tomorrow's committed units (see module doc)."""
+    known = {loc.location for loc in parts.locations}
+    by_key = {(s.location, s.part): s for s in parts.stock}
+    for (loc, part), qty in committed.qty.items():
+        if loc not in known or qty <= 0:
+            continue
+        s = by_key.get((loc, part)) or StockPosition(location=loc, part=part, on_hand=0)
+        take = min(s.on_hand, qty)
+        by_key[(loc, part)] = s.model_copy(update={
+            "on_hand": s.on_hand - take, "backorders": s.backorders + (qty - take)})
+    return parts.model_copy(update={"stock": tuple(by_key.values())})
+
+
+def annotate_orders(orders: pd.DataFrame, committed: CommittedDemand) -> pd.DataFrame:
+    """Add to each order line's ``reason`` the tomorrow's jobs whose parts it covers."""
+    if orders is None or orders.empty:
+        return orders
+    orders = orders.copy()
+    reasons = []
+    for row in orders.itertuples(index=False):
+        key = (str(row.location), str(row.part))
+        base = str(getattr(row, "reason", "") or "")
+        jobs = committed.jobs.get(key)
+        if jobs and committed.qty.get(key, 0) > 0:
+            shown = ", ".join(jobs[:5]) + (f" +{len(jobs) - 5}" if len(jobs) > 5 else "")
+            base = (base + "; " if base else "") + (
+                f"includes {committed.qty[key]} for tomorrow's jobs {shown}")
+        reasons.append(base)
+    orders["reason"] = reasons
+    return orders
+
+
+def policies_and_orders(parts: PartsData, committed: CommittedDemand,
+                        day: date) -> PartsOutcome:
+    """Stocking policies (``policy.csv``) and tonight's orders (``orders.csv``)."""
+    del day  # the parts engine plans as of the last demand date
+    try:
+        from optimizer.parts import api  # type: ignore[attr-defined]
+    except ImportError:
+        return PartsOutcome(None, None, notes=(
+            "the spare-parts engine has no policy/orders entry point yet: no policy.csv or "
+            "orders.csv written",))
+    adjusted = with_committed(parts, committed)
+    policy = api.plan_policy(adjusted)
+    orders = annotate_orders(api.plan_orders(adjusted, policy), committed)
+    return PartsOutcome(policy, orders)
