@@ -1,0 +1,123 @@
+"""``optimizer parts policy|orders|backtest``: thin wrappers over the library functions."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from optimizer.errors import InputError
+from optimizer.parts.backtest import backtest
+from optimizer.parts.data import Bucket, read_parts_data
+from optimizer.parts.orders import orders_for_today
+from optimizer.parts.plan import POLICY_COLUMNS, plan_policy, summary_table
+from optimizer.parts.policy import PolicyConfig
+from optimizer.parts.simulate import UnmetDemand
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data_dir", metavar="DATA_DIR", help="parts data directory (see PARTS.md)")
+    p.add_argument("--target", type=float, default=0.01,
+                   help="stockout-rate target per part-location (default 0.01)")
+    p.add_argument("--bucket", choices=[b.value for b in Bucket], default=None,
+                   help="demand bucket; detected from the dates when omitted")
+
+
+def _system(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--system-target", type=float, default=None,
+                   help="re-balance for this overall (criticality-weighted) stockout rate")
+    g.add_argument("--budget", type=float, default=None,
+                   help="re-balance for the lowest stockout rate within this investment")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parts = subparsers.add_parser("parts", help="spare-parts policies, orders and backtests")
+    sub = parts.add_subparsers(dest="parts_command", required=True, metavar="SUBCOMMAND")
+
+    p = sub.add_parser("policy", help="stocking policy per location and part -> policy.csv")
+    _common(p)
+    _system(p)
+    p.add_argument("-o", "--out", required=True, help="output directory")
+    p.add_argument("--parquet", action="store_true", help="also write policy.parquet")
+    p.set_defaults(func=cmd_policy)
+
+    o = sub.add_parser("orders", help="replenishment orders and transfers for today -> orders.csv")
+    _common(o)
+    _system(o)
+    o.add_argument("-o", "--out", required=True, help="output directory")
+    o.add_argument("--parquet", action="store_true", help="also write orders.parquet")
+    o.add_argument("--transfer-days", type=float, default=1.0,
+                   help="lead time of a depot-to-depot transfer (days, default 1)")
+    o.set_defaults(func=cmd_orders)
+
+    b = sub.add_parser("backtest", help="plan on history up to a date, replay the rest")
+    _common(b)
+    b.add_argument("--train-until", required=True, help="last date of the training history")
+    b.add_argument("--unmet", choices=[u.value for u in UnmetDemand], default="backorder")
+    b.add_argument("--given-lead-times", action="store_true",
+                   help="use the mean lead times instead of sampling them")
+    b.add_argument("--replan-every", type=int, default=None,
+                   help="re-plan every N periods on the demand seen so far")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("-o", "--out", default=None, help="write backtest.csv here")
+    b.add_argument("--parquet", action="store_true")
+    b.set_defaults(func=cmd_backtest)
+
+
+def _write(frame: pd.DataFrame, out: str, name: str, parquet: bool) -> Path:
+    directory = Path(out)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{directory}: cannot create output directory ({exc})") from exc
+    path = directory / f"{name}.csv"
+    frame.to_csv(path, index=False)
+    if parquet:
+        frame.to_parquet(directory / f"{name}.parquet", index=False)
+    return path
+
+
+def _plan(args: argparse.Namespace):
+    data = read_parts_data(args.data_dir, args.bucket)
+    config = PolicyConfig(target_stockout_rate=args.target)
+    return data, plan_policy(data, config, system_target=args.system_target, budget=args.budget)
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    data, result = _plan(args)
+    path = _write(result.table, args.out, "policy", args.parquet)
+    print(f"{len(result.table)} policies ({data.bucket.value} buckets) -> {path}")
+    print(summary_table(result.table).to_string())
+    if result.curve is not None:
+        print()
+        print(result.budget_what_if().to_string(index=False))
+    return 0
+
+
+def cmd_orders(args: argparse.Namespace) -> int:
+    data, result = _plan(args)
+    orders = orders_for_today(data, result, args.transfer_days)
+    path = _write(orders, args.out, "orders", args.parquet)
+    _write(result.table[POLICY_COLUMNS], args.out, "policy", False)
+    print(f"{len(orders)} orders as of {data.as_of} -> {path}")
+    if len(orders):
+        print(orders.groupby(["kind", "source"])["qty"].agg(["count", "sum"]).to_string())
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    data = read_parts_data(args.data_dir, args.bucket)
+    config = PolicyConfig(target_stockout_rate=args.target)
+    res = backtest(data, args.train_until, config, UnmetDemand(args.unmet),
+                   sampled_lead_times=not args.given_lead_times,
+                   replan_every=args.replan_every, seed=args.seed)
+    if args.out:
+        _write(res.per_series, args.out, "backtest", args.parquet)
+    width = max(len(k) for k in res.summary)
+    for key, value in res.summary.items():
+        print(f"{key:<{width}}  {value:,.4f}")
+    print()
+    print(res.by_class.round(4).to_string())
+    return 0
