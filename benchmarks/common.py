@@ -40,8 +40,8 @@ def data_dir(name: str) -> Path:
 
 
 def log(msg: str) -> None:
-    """Progress line on stderr."""
-    print(msg, file=sys.stderr, flush=True)
+    """Progress line on stderr, with the time of day."""
+    print(f"{time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)
 
 
 def select(
@@ -198,7 +198,7 @@ def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], title
         print("  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)))
 
 
-def write_csv(path: str | Path, rows: Sequence[Mapping[str, Any]]) -> None:
+def write_csv(path: str | Path, rows: Sequence[Mapping[str, Any]], quiet: bool = False) -> None:
     """Rows (dicts) to a CSV file with the union of their keys as header."""
     keys: list[str] = []
     for r in rows:
@@ -207,7 +207,8 @@ def write_csv(path: str | Path, rows: Sequence[Mapping[str, Any]]) -> None:
         w = csv.DictWriter(f, fieldnames=keys)
         w.writeheader()
         w.writerows(rows)
-    log(f"wrote {len(rows)} rows to {path}")
+    if not quiet:
+        log(f"wrote {len(rows)} rows to {path}")
 
 
 def outcome_row(out: Outcome) -> dict[str, Any]:

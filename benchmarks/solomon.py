@@ -35,6 +35,7 @@ from optimizer.instances.solomon import read_bks, read_solomon, to_problem
 from optimizer.models import Problem
 
 DEFAULT = ["C101", "C201", "R101", "R201", "RC101", "RC201"]
+FULLER = [*DEFAULT, "C105", "C205", "R105", "R205", "RC105", "RC205"]
 PEERS = ("vroom", "pyvrp")
 
 
@@ -92,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     folder = data_dir("solomon")
     names = sorted(p.stem for p in (folder / "instances").glob("*.txt"))
+    if args.instances == ["fuller"]:
+        args.instances = FULLER
     chosen = select(names, args.instances, DEFAULT)
     bks = read_bks(folder / "bks.csv")
     solvers = ([] if args.no_ours else ["ours"]) + (
@@ -123,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             }
             row["solved"] = solved(row)
             rows.append(row)
+            if args.out:  # rewritten after every run, so a long run can be read as it goes
+                write_csv(args.out, rows, quiet=True)
             log(
                 f"    vehicles {out.vehicles}  distance {out.distance_km:.1f}  "
                 f"gap {row['gap_pct']:.2f}%  unassigned {out.unassigned}  wall {out.wall_s:.1f} s"
