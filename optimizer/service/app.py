@@ -642,6 +642,33 @@ def _install_routes(app: FastAPI, store: PlanStore, runner: SolveRunner, max_wai
         )
 
 
+def _require_discriminators(doc: dict[str, Any]) -> None:
+    """Mark each discriminator property required, as the models are when they validate.
+
+    pydantic documents a defaulted tag (``travel.model``, a stop's ``type``) as optional, yet
+    a discriminated union needs it present; the document must say what the service accepts.
+    """
+    schemas = doc.get("components", {}).get("schemas", {})
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            disc = node.get("discriminator")
+            if isinstance(disc, dict) and "propertyName" in disc:
+                for ref in disc.get("mapping", {}).values():
+                    target = schemas.get(str(ref).rsplit("/", 1)[-1])
+                    if target is not None:
+                        required = target.setdefault("required", [])
+                        if disc["propertyName"] not in required:
+                            required.append(disc["propertyName"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(doc)
+
+
 def _install_openapi(app: FastAPI, *, protected: bool) -> None:
     """Document the API key (when one is required) in the OpenAPI document."""
 
@@ -651,6 +678,7 @@ def _install_openapi(app: FastAPI, *, protected: bool) -> None:
         doc = get_openapi(
             title=app.title, version=app.version, summary=app.summary, routes=app.routes
         )
+        _require_discriminators(doc)
         if protected:
             doc.setdefault("components", {})["securitySchemes"] = {
                 "ApiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}

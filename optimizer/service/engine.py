@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 
@@ -31,21 +32,29 @@ def _function(module: str, name: str) -> Any:
     return fn
 
 
+Target = tuple[str, str] | Callable[..., Any]
+
+
 @dataclass(frozen=True)
 class Engine:
-    """Where each capability lives (``module``, ``function``); tests may point elsewhere."""
+    """Where each capability lives: ``(module, function)``, or a callable (tests wrap one)."""
 
-    solve: tuple[str, str] = ("optimizer.dispatch", "solve")
-    reoptimize: tuple[str, str] = ("optimizer.reoptimize", "reoptimize")
-    offer_slots: tuple[str, str] = ("optimizer.slots", "offer_slots")
-    explain_plan: tuple[str, str] = ("optimizer.explain", "explain_plan")
-    objective_breakdown: tuple[str, str] = ("optimizer.explain", "objective_breakdown")
+    solve: Target = ("optimizer.dispatch", "solve")
+    reoptimize: Target = ("optimizer.reoptimize", "reoptimize")
+    offer_slots: Target = ("optimizer.slots", "offer_slots")
+    explain_plan: Target = ("optimizer.explain", "explain_plan")
+    objective_breakdown: Target = ("optimizer.explain", "objective_breakdown")
+
+    def function(self, capability: str) -> Callable[..., Any]:
+        """The function of ``capability`` (:class:`NotAvailable` if it is not there)."""
+        target = getattr(self, capability)
+        return target if callable(target) else _function(*target)
 
     def call(self, capability: str, *args: Any, **kwargs: Any) -> Any:
         """Call ``capability``; NotImplementedError from it becomes :class:`NotAvailable`."""
-        module, name = getattr(self, capability)
-        fn = _function(module, name)
+        fn = self.function(capability)
         try:
             return fn(*args, **kwargs)
         except NotImplementedError as exc:
-            raise NotAvailable(f"{module}.{name}: {exc or 'not implemented yet'}") from exc
+            name = getattr(fn, "__qualname__", capability)
+            raise NotAvailable(f"{name}: {exc or 'not implemented yet'}") from exc
