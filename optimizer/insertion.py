@@ -256,7 +256,7 @@ class Board:
         rows: dict[str, list] = {k: [] for k in (
             "pos", "prev_end", "prev_loc", "q_loc", "b_s", "b_latest", "b_dur", "chk_s",
             "chk_md", "old_leg")}
-        if not r.ok:
+        if not r.ok or len(r.maxdelay) != n + 1:
             return {k: np.zeros(0, dtype=np.int64) for k in rows} | {
                 "parts": np.zeros((0, len(c.parts)), dtype=np.int64),
                 "tools": np.zeros((0, len(c.tools)), dtype=bool),
@@ -267,10 +267,7 @@ class Board:
             nxt = fut[k] if k < n else None
             if nxt is not None and nxt.kind == "break":
                 after = fut[k + 1] if k + 1 < n else None
-                if after is not None and after.kind == "break":
-                    ok = False
-                else:
-                    ok = True
+                ok = not (after is not None and after.kind == "break")
                 q_loc = after.loc if after is not None else r.end_loc
                 chk_s = after.start if after is not None else r.end_time
                 chk_md = r.maxdelay[k + 1]
@@ -512,16 +509,24 @@ class Board:
             w = np.array([[ps, ps]], dtype=np.int64)
         return Item("job", j, int(c.job_loc[j]), int(c.job_duration[j]), w)
 
-    def remove_job(self, j: int) -> int | None:
-        """Take job ``j`` out of the future of its route; returns the route index."""
+    def remove_job(self, j: int) -> tuple[int, int]:
+        """Take job ``j`` out of the future of its route; returns (route index, position)."""
         for ri, r in enumerate(self.routes):
             for k, x in enumerate(r.future):
                 if x.kind == "job" and x.ref == j:
+                    self._removed = x
                     del r.future[k]
                     schedule(r, self.minutes)
                     self._rebuild_engineer(r.eng)
-                    return ri
-        return None
+                    return ri, k
+        raise KeyError(j)
+
+    def put_back(self, ri: int, k: int) -> None:
+        """Undo the last ``remove_job`` (the route must be as it left it)."""
+        r = self.routes[ri]
+        r.future.insert(k, self._removed)
+        schedule(r, self.minutes)
+        self._rebuild_engineer(r.eng)
 
     # ---------------------------------------------------------------- output
     def to_routes(self) -> list[Route]:

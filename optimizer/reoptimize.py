@@ -1,0 +1,623 @@
+"""Re-optimisation during the day (``shared/contract/EVENTS.md``).
+
+``reoptimize(problem, plan, events)`` returns ``(problem_after, plan_after, diff)``:
+
+1. **History** (before ``now``): per engineer, the stops that ended before ``now``, the stop in
+   progress at ``now`` (taken as started at its planned start) and every job reported started or
+   finished are *frozen*: emitted exactly as they were and pinned in ``problem_after`` at their
+   start, with a single window ``[start, start]`` and ``duration_min`` = end - start (a
+   ``job_delayed`` moves the end; a ``job_finished`` sets it). The stop an engineer is travelling
+   to at ``now`` is frozen too (travel under way is not undone), unless he became unavailable or
+   reported a position.
+2. **Shifts** are cut by ``engineer_unavailable``: a shift overlapping [from, until) keeps
+   [start, from] (extended to let frozen work finish and the engineer drive home) and
+   [until, end]; breaks are clipped to the piece they fit, those inside the gap dropped.
+   A break whose latest start has passed untaken gets ``latest`` = the time work resumes.
+3. **Position** (haversine travel): the future of that engineer's route starts at the reported
+   point, no earlier than ``now`` and the travel from his last stop. ``problem_after`` cannot
+   hold a mid-route position, so the plan carries it in its times; the contract leg is measured
+   from the last stop, which by the triangle inequality is never longer.
+4. **Repair** (the default engine, designed for < 2 s on 1,000 jobs): every kept route keeps
+   its order; stops are re-timed forward (never earlier than planned); a stop that no longer fits
+   goes to a pool with cancelled-engineer work and added jobs; the pool is placed by cheapest
+   insertion (critical first), paying ``reassign_cost`` to leave the previous engineer. Jobs the
+   events do not touch are never moved voluntarily; a pool job that finds no place may displace
+   a lower-priority job, which then moves (counted against ``max_moved_jobs``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from optimizer.compile import Compiled, compile_problem
+from optimizer.errors import InputError
+from optimizer.events import (
+    Diff,
+    EngineerPosition,
+    EngineerUnavailable,
+    Events,
+    JobAdded,
+    JobCancelled,
+    JobDelayed,
+    JobFinished,
+    JobStarted,
+    Reassigned,
+    Retimed,
+)
+from optimizer.insertion import (
+    BIG,
+    Board,
+    Frozen,
+    Item,
+    WorkRoute,
+    board_plan,
+    break_items,
+    schedule,
+)
+from optimizer.models import (
+    Break,
+    BreakStop,
+    DepotStop,
+    HaversineTravel,
+    JobStop,
+    Pin,
+    Plan,
+    Problem,
+    Shift,
+    Stop,
+    TimeWindow,
+)
+from optimizer.travel import travel_matrix
+
+
+@dataclass(frozen=True)
+class ReoptimizeOptions:
+    """Stability prices and caps of a re-optimisation (travel minutes are the unit of cost).
+
+    ``reassign_cost`` is paid when a job leaves its engineer, ``retime_cost_per_min`` per
+    minute a kept job moves (reassignment must stay dearer than any retiming);
+    ``max_moved_jobs`` caps how many jobs the events did not touch may move (None: no cap;
+    0: never displace anything).
+    """
+
+    reassign_cost: float = 240.0
+    retime_cost_per_min: float = 0.1
+    max_moved_jobs: int | None = 20
+
+
+def _floor(t: datetime) -> datetime:
+    return t.replace(second=0, microsecond=0)
+
+
+def _minutes(a: datetime, b: datetime) -> int:
+    return round((b - a).total_seconds() / 60.0)
+
+
+@dataclass
+class _Done:
+    """A frozen stop before compilation: original or new stop, engineer, times."""
+
+    engineer: str
+    stop: Stop
+    reported: bool = False
+
+
+def _check_events(problem: Problem, plan: Plan, events: Events) -> None:
+    jobs = {j.id for j in problem.jobs}
+    engs = {e.id for e in problem.engineers}
+    errors = []
+    added: set[str] = set()
+    for k, ev in enumerate(events.events):
+        where = f"events[{k}] ({ev.type})"
+        if isinstance(ev, JobAdded):  # noqa: SIM102
+            if ev.job.id in jobs or ev.job.id in added:
+                errors.append(f"{where}: job {ev.job.id!r} already exists")
+            added.add(ev.job.id)
+            for e in [*ev.job.excluded_engineers, *ev.job.preferred_engineers]:
+                if e not in engs:
+                    errors.append(f"{where}: job {ev.job.id!r} names unknown engineer {e!r}")
+        elif isinstance(ev, JobCancelled | JobDelayed | JobStarted | JobFinished) and (
+            ev.job not in jobs and ev.job not in added
+        ):
+                errors.append(f"{where}: unknown job {ev.job!r}")
+        if isinstance(
+            ev, EngineerUnavailable | JobStarted | JobFinished | EngineerPosition
+        ) and ev.engineer not in engs:
+                errors.append(f"{where}: unknown engineer {ev.engineer!r}")
+    if plan.problem_id != problem.id:
+        errors.append(f"plan.problem_id {plan.problem_id!r} is not problem.id {problem.id!r}")
+    if errors:
+        raise InputError(errors)
+
+
+def _subtract(start: datetime, end: datetime, gaps: list[tuple[datetime, datetime | None]]):
+    """[start, end] minus the unavailable intervals: the pieces left (start, end, cut_after)."""
+    pieces = [(start, end, False)]
+    for a, b in gaps:
+        nxt = []
+        for s, e, cut in pieces:
+            bb = b if b is not None else datetime.max.replace(tzinfo=a.tzinfo)
+            if bb <= s or a >= e:
+                nxt.append((s, e, cut))
+                continue
+            if a > s:
+                nxt.append((s, a, True))
+            if bb < e:
+                nxt.append((bb, e, cut))
+        pieces = nxt
+    return pieces
+
+
+def reoptimize(
+    problem: Problem,
+    plan: Plan,
+    events: Events,
+    *,
+    options: ReoptimizeOptions | None = None,
+) -> tuple[Problem, Plan, Diff]:
+    """Apply ``events`` to the dispatched ``plan``: the problem as it stands, a valid plan for
+    it that keeps history and changes little, and what changed (see the module docstring)."""
+    t0 = time.perf_counter()
+    opt = options or ReoptimizeOptions()
+    _check_events(problem, plan, events)
+    now = _floor(events.now)
+    warnings: list[str] = []
+
+    added_jobs = [ev.job for ev in events.events if isinstance(ev, JobAdded)]
+    started = {ev.job: ev for ev in events.events if isinstance(ev, JobStarted)}
+    finished = {ev.job: ev for ev in events.events if isinstance(ev, JobFinished)}
+    delayed = {ev.job: _floor(ev.expected_end) for ev in events.events
+               if isinstance(ev, JobDelayed)}
+    cancelled = {ev.job for ev in events.events if isinstance(ev, JobCancelled)}
+    unavailable: dict[str, list[tuple[datetime, datetime | None]]] = {}
+    for ev in events.events:
+        if isinstance(ev, EngineerUnavailable):
+            unavailable.setdefault(ev.engineer, []).append(
+                (_floor(ev.from_), None if ev.until is None else _floor(ev.until)))
+    position: dict[str, EngineerPosition] = {}
+    for ev in events.events:
+        if isinstance(ev, EngineerPosition) and (
+            ev.engineer not in position or ev.at >= position[ev.engineer].at
+        ):
+            position[ev.engineer] = ev
+    if position and not isinstance(problem.travel, HaversineTravel):
+        warnings.append("engineer_position ignored: the travel model is a matrix")
+        position = {}
+    gone_now = {e for e, iv in unavailable.items() if any(a <= now for a, _ in iv)}
+
+    all_jobs = {j.id: j for j in [*problem.jobs, *added_jobs]}
+    planned: dict[str, tuple[str, JobStop]] = {}
+    for r in plan.routes:
+        for s in r.stops:
+            if isinstance(s, JobStop):
+                planned[s.job] = (r.engineer, s)
+    reported = set(started) | set(finished)
+
+    # ---- 1. history
+    done: dict[str, list[_Done]] = {}
+    future: dict[tuple[str, int], list[Stop]] = {}
+    route_start: dict[tuple[str, int], datetime] = {}
+    for r in plan.routes:
+        key = (r.engineer, r.shift)
+        fr: list[_Done] = []
+        rest: list[Stop] = []
+        for s in r.stops:
+            if isinstance(s, JobStop) and (s.job in reported or s.job not in all_jobs):
+                continue
+            if isinstance(s, JobStop) and s.job in delayed and s.start < now:
+                s = s.model_copy(update={"end": max(delayed[s.job], s.start)})
+            if rest or not (s.end <= now or s.start < now):
+                rest.append(s)
+            else:
+                fr.append(_Done(r.engineer, s))
+        # travel under way toward the next stop
+        if rest and not isinstance(rest[0], BreakStop) and r.engineer not in gone_now \
+                and r.engineer not in position and r.start_time <= now:
+            prev_end = fr[-1].stop.end if fr else r.start_time
+            nxt = rest[0]
+            if prev_end <= now and not (isinstance(nxt, JobStop) and nxt.job in cancelled):
+                fr.append(_Done(r.engineer, nxt))
+                rest = rest[1:]
+        done.setdefault(r.engineer, []).extend(fr)
+        future[key] = rest
+        if fr:
+            route_start[key] = r.start_time
+    durations: dict[str, int] = {}
+    for jid in reported:
+        ev = started.get(jid) or finished[jid]
+        eng = ev.engineer
+        job = all_jobs[jid]
+        if jid in started:
+            s = _floor(started[jid].at)
+        elif jid in planned and planned[jid][0] == eng and \
+                planned[jid][1].start <= finished[jid].at:
+            s = planned[jid][1].start
+        else:
+            s = _floor(finished[jid].at) - timedelta(minutes=job.duration_min)
+        if jid in finished:
+            e = _floor(finished[jid].at)
+        elif jid in delayed:
+            e = delayed[jid]
+        else:
+            e = s + timedelta(minutes=job.duration_min)
+        e = max(e, s)
+        done.setdefault(eng, []).append(
+            _Done(eng, JobStop(job=jid, arrival=s, start=s, end=e), reported=True))
+    # reported stops win over planned history they overlap
+    not_done: list[str] = []
+    for eng, lst in done.items():
+        lst.sort(key=lambda d: d.stop.start)
+        keep: list[_Done] = []
+        for d in lst:
+            clash = [k for k in keep if k.stop.start < d.stop.end and d.stop.start < k.stop.end]
+            if not clash:
+                keep.append(d)
+            elif d.reported:
+                for k in clash:
+                    if not k.reported:
+                        keep.remove(k)
+                        if isinstance(k.stop, JobStop):
+                            not_done.append(k.stop.job)
+                        warnings.append(f"{eng}: planned stop at {k.stop.start.isoformat()} "
+                                        "clashes with a reported or delayed job: not done")
+                keep.append(d)
+            else:
+                if isinstance(d.stop, JobStop):
+                    not_done.append(d.stop.job)
+                warnings.append(f"{eng}: planned stop at {d.stop.start.isoformat()} "
+                                "clashes with a reported or delayed job: not done")
+        done[eng] = sorted(keep, key=lambda d: d.stop.start)
+    frozen_job = {d.stop.job: (eng, d) for eng, lst in done.items() for d in lst
+                  if isinstance(d.stop, JobStop)}
+    for jid in cancelled & set(frozen_job):
+        warnings.append(f"job {jid!r} cancelled after it started: kept as history")
+    cancelled_out = [j for j in cancelled if j not in frozen_job]
+
+    # ---- 2. problem_after: jobs
+    new_jobs = []
+    for jid, job in all_jobs.items():
+        if jid in cancelled_out:
+            continue
+        if jid in frozen_job:
+            eng, d = frozen_job[jid]
+            s, e = d.stop.start, d.stop.end
+            upd = {"pinned": Pin(engineer=eng, start=s),
+                   "time_windows": [TimeWindow(start=s, end=s)],
+                   "duration_min": _minutes(s, e)}
+            if d.reported and (jid not in planned or planned[jid][0] != eng):
+                upd |= {"required_parts": {}, "required_tools": []}
+            job = job.model_copy(update=upd)
+        elif jid in delayed and jid in planned:
+            ps = planned[jid][1].start
+            durations[jid] = max(job.duration_min, _minutes(ps, delayed[jid]))
+            job = job.model_copy(update={"duration_min": durations[jid]})
+        new_jobs.append(job)
+
+    # ---- 2b. engineers: shifts cut, missed breaks moved to the resume time
+    new_engs = []
+    piece_of: dict[tuple[str, int], list[int]] = {}
+    for eng in problem.engineers:
+        hist = done.get(eng.id, [])
+        shifts: list[Shift] = []
+        for si, sh in enumerate(eng.shifts):
+            mine = [d.stop for d in hist if sh.start <= d.stop.start <= sh.end
+                    + timedelta(minutes=sh.max_overtime_min)]
+            pieces = _subtract(sh.start, sh.end, unavailable.get(eng.id, []))
+            if mine and not any(a <= mine[-1].end <= b or a <= mine[0].start <= b
+                                for a, b, _ in pieces):
+                pieces.append((sh.start, mine[-1].end, True))
+            piece_of[(eng.id, si)] = []
+            for a, b, cut in sorted(pieces):
+                in_piece = [s for s in mine if a <= s.start <= b or (s.start < a and s.end > a)]
+                if cut and in_piece:
+                    b = max(b, max(in_piece[-1].end, now) + timedelta(minutes=_home_minutes(
+                        problem, eng, in_piece)))
+                    a = min(a, in_piece[0].start)
+                ot = 0 if cut else sh.max_overtime_min
+                resume = max(a, now, in_piece[-1].end if in_piece else a)
+                breaks = []
+                for br in sh.breaks:
+                    taken = any(isinstance(s, BreakStop) and br.earliest <= s.start <= br.latest
+                                for s in in_piece)
+                    lo, hi = max(br.earliest, a), min(br.latest, b - timedelta(
+                        minutes=br.duration_min))
+                    if taken:
+                        breaks.append(br)
+                    elif lo <= hi or (not cut and lo <= b):
+                        hi = max(hi, lo)
+                        if hi < resume <= b and not cut:
+                            hi = resume
+                        breaks.append(Break(earliest=min(lo, hi), latest=hi,
+                                            duration_min=br.duration_min))
+                piece_of[(eng.id, si)].append(len(shifts))
+                shifts.append(Shift(start=a, end=b, max_overtime_min=ot, breaks=breaks))
+        new_engs.append(eng.model_copy(update={"shifts": shifts}))
+    after = problem.model_copy(update={"jobs": new_jobs, "engineers": new_engs})
+    after = Problem.model_validate(after.model_dump())
+
+    # ---- 3. working routes
+    c = compile_problem(after)
+    extra = [p.location for p in position.values()]
+    if extra:
+        tm = travel_matrix(after.travel, [*c.locations, *extra])
+        minutes, km = tm.minutes, tm.km
+    else:
+        minutes, km = c.travel.minutes, c.travel.km
+    pos_loc = {e: len(c.locations) + k for k, e in enumerate(position)}
+    nowm = c.to_minutes(now)
+    routes: list[WorkRoute] = []
+    pool: list[int] = []
+    old_eng: dict[int, int] = {}
+    for jid, (e, _) in planned.items():
+        if jid in c.job_index:
+            old_eng[c.job_index[jid]] = c.eng_index[e]
+    home_of: dict[int, list[Stop]] = {}
+    for (eid, si), stops in future.items():
+        flats = [piece_of_flat(c, eid, p) for p in piece_of.get((eid, si), [])]
+        for st in stops:
+            if isinstance(st, JobStop) and (st.job not in c.job_index or st.job in frozen_job):
+                continue
+            stm = c.to_minutes(st.start)
+            home = next((f for f in flats if f >= 0 and c.shift_start[f] <= stm
+                         <= c.shift_end[f] + c.shift_max_ot[f]), None)
+            if home is not None:
+                home_of.setdefault(home, []).append(st)
+            elif isinstance(st, JobStop):
+                pool.append(c.job_index[st.job])
+    for s in range(c.n_shifts):
+        e = int(c.shift_engineer[s])
+        eid = c.eng_ids[e]
+        sh = after.engineers[e].shifts[int(c.shift_index[s])]
+        lo, hi = sh.start, sh.end + timedelta(minutes=sh.max_overtime_min)
+        prefix = [d.stop for d in done.get(eid, []) if lo <= d.stop.start <= hi]
+        home = int(c.eng_start_loc[e])
+        r = WorkRoute(eng=e, shift=s, home=home, end_loc=int(c.eng_end_loc[e]),
+                      limit=int(c.shift_end[s] + c.shift_max_ot[s]),
+                      resume_t=max(int(c.shift_start[s]), nowm), resume_loc=home)
+        for st in prefix:
+            r.prefix.append(_frozen(c, st))
+        if r.prefix:
+            orig = [k for k in route_start if k[0] == eid and route_start[k] <= prefix[0].start]
+            first_loc = next((x for x in r.prefix if x.loc >= 0), None)
+            dep = c.shift_start[s]
+            if first_loc is not None:
+                dep = max(int(c.shift_start[s]),
+                          first_loc.start - int(minutes[home, first_loc.loc]))
+            r.start_time = route_start[max(orig, key=lambda k: route_start[k])] if orig else \
+                c.to_datetime(int(dep))
+            if not orig and isinstance(r.prefix[0].stop, JobStop) and first_loc is r.prefix[0]:
+                st0 = r.prefix[0].stop
+                r.prefix[0].stop = st0.model_copy(update={
+                    "arrival": min(st0.start, c.to_datetime(int(dep) + int(
+                        minutes[home, first_loc.loc])))})
+            r.resume_t = max(r.resume_t, max(x.end for x in r.prefix))
+            r.resume_loc = next((x.loc for x in reversed(r.prefix) if x.loc >= 0), home)
+        if eid in position and r.resume_t <= max(nowm, int(c.shift_start[s])) and \
+                int(c.shift_start[s]) <= nowm <= r.limit:
+            pl = pos_loc[eid]
+            r.resume_t = max(nowm, (max(x.end for x in r.prefix) if r.prefix else nowm)
+                             + int(minutes[r.resume_loc, pl]))
+            r.resume_loc = pl
+        taken = [bi for bi, (a, b, d) in enumerate(c.shift_breaks[s])
+                 if any(x.kind == "break" and a <= x.start <= b for x in r.prefix)]
+        items: list[Item] = []
+        for st in home_of.get(s, []):
+            if isinstance(st, JobStop):
+                j = c.job_index[st.job]
+                stm = c.to_minutes(st.start)
+                items.append(Item("job", j, int(c.job_loc[j]), int(c.job_duration[j]),
+                                  c.job_windows[j] if c.pinned_start[j] < 0 else np.array(
+                                      [[c.pinned_start[j]] * 2], dtype=np.int64), lb=stm))
+            elif isinstance(st, DepotStop):
+                d = next(i for i, dp in enumerate(after.depots) if dp.id == st.depot)
+                stm = c.to_minutes(st.start)
+                items.append(Item(
+                    "depot", d, int(c.depot_loc[d]), c.to_minutes(st.end) - stm,
+                    c.depot_open[d].reshape(1, 2), lb=stm,
+                    pickup={c.parts.index(p): q for p, q in st.pickup.items()},
+                    pickup_tools=tuple(c.tools.index(t) for t in st.pickup_tools)))
+        old_breaks = [st for st in home_of.get(s, []) if isinstance(st, BreakStop)]
+        # breaks still to take, at their planned place when there was one
+        for b in break_items(c, s, taken):
+            planned_b = [st for st in old_breaks
+                         if b.windows[0, 0] <= c.to_minutes(st.start) <= b.windows[0, 1]]
+            if planned_b:
+                b.lb = c.to_minutes(planned_b[0].start)
+            at = b.lb if planned_b else int(b.windows[0, 0])
+            k = next((i for i, x in enumerate(items) if x.lb >= at), len(items))
+            items.insert(k, b)
+        r.future = items
+        _repair(r, minutes, pool, c)
+        routes.append(r)
+
+    # ---- 4. place the pool
+    board = Board(c, routes, minutes, km)
+    pool += [c.job_index[j] for j in not_done if j in c.job_index and j not in frozen_job]
+    for jid in [j.id for j in added_jobs]:
+        if jid not in frozen_job and jid in c.job_index:
+            pool.append(c.job_index[jid])
+    prev_un = [c.job_index[u.job] for u in plan.unassigned if u.job in c.job_index
+               and u.job not in frozen_job]
+    seen: set[int] = set()
+    pool = [j for j in pool if not (j in seen or seen.add(j))]
+    wend = {j: int(c.job_windows[j][-1, 1]) for j in [*pool, *prev_un]}
+    pool.sort(key=lambda j: (-int(c.job_tier[j]), wend[j]))
+    left: list[int] = []
+    moved_budget = [BIG if opt.max_moved_jobs is None else opt.max_moved_jobs]
+    for j in pool:
+        if not _place(board, j, old_eng, opt) and not _displace(
+            board, j, old_eng, opt, moved_budget, left
+        ):
+            left.append(j)
+    for j in sorted(prev_un, key=lambda j: (-int(c.job_tier[j]), wend[j])):
+        if j not in seen and not _place(board, j, old_eng, opt):
+            left.append(j)
+    prev_reason = {u.job: (u.reason.value, u.detail) for u in plan.unassigned}
+    reasons = {j: prev_reason[c.job_ids[j]] for j in left if c.job_ids[j] in prev_reason
+               and j in prev_un}
+    plan_after = board_plan(board, left, status="reoptimized", wall_s=time.perf_counter() - t0,
+                            reasons=reasons)
+    diff = compute_diff(plan, plan_after, added=[j.id for j in added_jobs],
+                        cancelled=sorted(cancelled_out), warnings=warnings)
+    return after, plan_after, diff
+
+
+def piece_of_flat(c: Compiled, eid: str, piece: int) -> int:
+    """Flat shift index of engineer ``eid``'s ``piece``-th shift in the compiled problem."""
+    e = c.eng_index[eid]
+    hits = np.flatnonzero((c.shift_engineer == e) & (c.shift_index == piece))
+    return int(hits[0]) if len(hits) else -1
+
+
+def _home_minutes(problem: Problem, eng, stops: list[Stop]) -> int:
+    last = None
+    for s in stops:
+        if isinstance(s, JobStop):
+            last = problem.job(s.job).location if s.job in {j.id for j in problem.jobs} else last
+        elif isinstance(s, DepotStop):
+            last = next(d.location for d in problem.depots if d.id == s.depot)
+    if last is None:
+        return 0
+    tm = travel_matrix(problem.travel, [last, eng.end_location])
+    return int(tm.minutes[0, 1])
+
+
+def _frozen(c: Compiled, st: Stop) -> Frozen:
+    s, e = c.to_minutes(st.start), c.to_minutes(st.end)
+    if isinstance(st, JobStop):
+        j = c.job_index[st.job]
+        return Frozen(st, "job", j, int(c.job_loc[j]), s, e)
+    if isinstance(st, DepotStop):
+        d = next(i for i, dp in enumerate(c.problem.depots) if dp.id == st.depot)
+        return Frozen(st, "depot", d, int(c.depot_loc[d]), s, e,
+                      pickup={c.parts.index(p): q for p, q in st.pickup.items()},
+                      pickup_tools=tuple(c.tools.index(t) for t in st.pickup_tools))
+    return Frozen(st, "break", -1, -1, s, e)
+
+
+def _repair(r: WorkRoute, minutes: np.ndarray, pool: list[int], c: Compiled) -> None:
+    """Re-time ``r`` keeping its order; drop what no longer fits into ``pool``.
+
+    A break that misses its latest start moves earlier; a job that misses its window, or the
+    last job when the route ends too late, leaves; a depot stop that leaves takes the later
+    jobs that need parts or tools with it.
+    """
+    for _ in range(len(r.future) * 4 + 8):
+        bad = schedule(r, minutes)
+        if bad == -1:
+            return
+        if bad < len(r.future) and r.future[bad].kind == "break":
+            brk = r.future.pop(bad)
+            placed = False
+            for p in range(bad - 1, -1, -1):
+                r.future.insert(p, brk)
+                b2 = schedule(r, minutes)
+                if b2 == -1 or b2 > p:
+                    placed = True
+                    break
+                r.future.pop(p)
+            if placed:
+                continue
+            r.future.insert(bad, brk)
+            ks = [i for i in range(bad) if r.future[i].kind != "break"]
+            if not ks:  # nothing to drop before it: widen its window (problem_after does too)
+                brk.windows = np.array([[brk.windows[0, 0], BIG // 2]], dtype=np.int64)
+                continue
+            k = ks[-1]
+        elif bad < len(r.future):
+            k = bad
+        else:
+            ks = [i for i, x in enumerate(r.future) if x.kind != "break"]
+            if not ks:
+                r.ok = False
+                return
+            k = ks[-1]
+        x = r.future.pop(k)
+        if x.kind == "job":
+            pool.append(x.ref)
+        elif x.kind == "depot":
+            later = [y for y in r.future[k:] if y.kind == "job"
+                     and (c.job_parts[y.ref].any() or c.job_tools[y.ref].any())]
+            for y in later:
+                r.future.remove(y)
+                pool.append(y.ref)
+    schedule(r, minutes)
+
+
+def _eng_cost(board: Board, j: int, old_eng: dict[int, int], opt: ReoptimizeOptions):
+    c = board.c
+    cost = np.zeros(c.n_engineers)
+    if j in old_eng:
+        cost += opt.reassign_cost
+        cost[old_eng[j]] = 0.0
+    if c.preferred[j].any():
+        cost += np.where(c.preferred[j], 0.0, 30.0)
+    return cost
+
+
+def _place(board: Board, j: int, old_eng: dict[int, int], opt: ReoptimizeOptions) -> bool:
+    mv = board.best_insertion(j, eng_cost=_eng_cost(board, j, old_eng, opt))
+    return mv is not None and board.apply(mv)
+
+
+def _displace(board: Board, j: int, old_eng, opt, budget: list[int], left: list[int]) -> bool:
+    """Place ``j`` by taking out one lower-priority job that the events did not touch."""
+    c = board.c
+    if budget[0] <= 0:
+        return False
+    tier = int(c.job_tier[j])
+    cands = []
+    for r in board.routes:
+        if not c.qualified[j, r.eng]:
+            continue
+        for x in r.future:
+            if x.kind == "job" and int(c.job_tier[x.ref]) < tier and c.pinned_engineer[x.ref] < 0:
+                d = int(board.minutes[x.loc, c.job_loc[j]])
+                cands.append((d, x.ref))
+    for _, victim in sorted(cands)[:8]:
+        ri, at = board.remove_job(victim)
+        if _place(board, j, old_eng, opt):
+            budget[0] -= 1
+            if not _place(board, victim, old_eng, opt):
+                left.append(victim)
+            return True
+        board.put_back(ri, at)
+    return False
+
+
+def compute_diff(before: Plan, after: Plan, *, added: list[str] = (), cancelled: list[str] = (),
+                 warnings: list[str] = ()) -> Diff:
+    """What changed between two plans (job ids; starts compared to the minute)."""
+    def index(p: Plan) -> dict[str, tuple[str, datetime]]:
+        return {s.job: (r.engineer, s.start) for r in p.routes for s in r.stops
+                if isinstance(s, JobStop)}
+
+    b, a = index(before), index(after)
+    added_set = set(added)
+    reassigned, retimed, unassigned, placed = [], [], [], []
+    unchanged = 0
+    for jid, (e1, s1) in a.items():
+        if jid in added_set:
+            continue
+        if jid not in b:
+            placed.append(jid)
+        elif b[jid][0] != e1:
+            reassigned.append(Reassigned(job=jid, from_=b[jid][0], to=e1))
+        elif abs((b[jid][1] - s1).total_seconds()) >= 60:
+            retimed.append(Retimed(job=jid, from_start=b[jid][1], to_start=s1))
+        else:
+            unchanged += 1
+    for jid in b:
+        if jid not in a and jid not in set(cancelled):
+            unassigned.append(jid)
+    unassigned += [j for j in added if j not in a]
+    return Diff(reassigned=reassigned, retimed=retimed, added=[j for j in added if j in a],
+                unassigned=unassigned, cancelled=list(cancelled), unchanged=unchanged,
+                placed=placed or None, warnings=list(warnings) or None)
+
+
+__all__ = ["ReoptimizeOptions", "compute_diff", "reoptimize", "replace"]
