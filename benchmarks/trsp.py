@@ -36,13 +36,14 @@ from benchmarks.common import (
 from optimizer.instances.pillac import (
     TIME_SCALE,
     PillacInstance,
+    plan_figures,
     read_bks,
     read_pillac,
     request_id,
     route_figures,
     to_problem,
 )
-from optimizer.models import Problem
+from optimizer.models import Plan, Problem
 
 DEFAULT = ["C101", "C201", "R101", "R201", "RC101", "RC201"]
 
@@ -102,12 +103,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     for n, name in enumerate(chosen, 1):
         inst = read_pillac(files[name])
+        plan: Plan | None = None
         problem = to_problem(inst, time_scale=args.time_scale, objective=args.objective)
         best = bks[inst.name]
         for solver in solvers:
             log(f"[{n}/{len(chosen)}] {name} {solver} ({args.time_limit:g} s) ...")
             if solver == "ours":
-                out, _ = run_ours(problem, args.time_limit, args.seed)
+                out, plan = run_ours(problem, args.time_limit, args.seed)
             else:
                 from benchmarks.peers import solve_vroom
 
@@ -121,11 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if out.valid is False:
                 log(f"    {solver} on {name}: INVALID plan: {out.first_violation}")
             row = {"instance": name, "cls": inst.cls, **outcome_row(out)}
-            if out.ok and out.solver == "ours":
+            if out.ok and plan is not None and out.solver == "ours":
                 # Figures in instance units from our plan (depot visits included).
-                from optimizer.instances.pillac import plan_figures
-
-                fig = plan_figures(inst, _)
+                fig = plan_figures(inst, plan)
                 row.update(
                     technicians=fig.technicians, distance=fig.distance, duration=fig.duration
                 )
@@ -145,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             row["solved"] = solved(row)
             rows.append(row)
+            if args.out:
+                write_csv(args.out, rows, quiet=True)
             if out.ok:
                 log(
                     f"    technicians {row['technicians']}  distance {row['distance']:.1f}  "
