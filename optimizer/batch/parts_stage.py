@@ -62,15 +62,17 @@ def annotate_orders(orders: pd.DataFrame, committed: CommittedDemand) -> pd.Data
 
 def policies_and_orders(parts: PartsData, committed: CommittedDemand,
                         day: date) -> PartsOutcome:
-    """Stocking policies (``policy.csv``) and tonight's orders (``orders.csv``)."""
+    """Stocking policies (``policy.csv``) and tonight's orders (``orders.csv``).
+
+    Policies come from the demand history alone (``optimizer.parts.plan.plan_policy``); the
+    orders (``optimizer.parts.orders.orders_for_today``) see the stock positions less the
+    units tomorrow's jobs take.
+    """
     del day  # the parts engine plans as of the last demand date
-    try:
-        from optimizer.parts import api  # type: ignore[attr-defined]
-    except ImportError:
-        return PartsOutcome(None, None, notes=(
-            "the spare-parts engine has no policy/orders entry point yet: no policy.csv or "
-            "orders.csv written",))
-    adjusted = with_committed(parts, committed)
-    policy = api.plan_policy(adjusted)
-    orders = annotate_orders(api.plan_orders(adjusted, policy), committed)
-    return PartsOutcome(policy, orders)
+    from optimizer.parts.orders import orders_for_today
+    from optimizer.parts.plan import POLICY_COLUMNS, plan_policy
+
+    result = plan_policy(parts)
+    orders = orders_for_today(with_committed(parts, committed), result)
+    policy = result.table[[c for c in POLICY_COLUMNS if c in result.table.columns]]
+    return PartsOutcome(policy.reset_index(drop=True), annotate_orders(orders, committed))

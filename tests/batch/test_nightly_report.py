@@ -1,0 +1,105 @@
+"""The report page: self-contained, and checked in a real headless Chromium."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from nightly_cdp import inspect_page
+
+from optimizer.batch.nightly import routes_table, unassigned_table
+from optimizer.batch.report import render_report
+from optimizer.batch.standards import service_standards
+
+# JavaScript checks a person's eye does: the three pieces are there and drawn.
+PAGE_CHECKS = {
+    "map_routes": "document.querySelectorAll('#map polyline.route').length",
+    "map_depots": "document.querySelectorAll('#map .depot').length",
+    "map_visible": "document.getElementById('map').getBoundingClientRect().width > 300",
+    "gantt_rows": "document.querySelectorAll('#gantt .row').length",
+    "gantt_bars": "document.querySelectorAll('#gantt rect.jobbar').length",
+    "gantt_visible": "document.getElementById('gantt').getBoundingClientRect().height > 40",
+    "kpi_rows": "document.querySelectorAll('#kpi-table tbody tr[data-key]').length",
+    "kpi_text": "document.getElementById('kpi-table').innerText",
+    "unassigned_rows": "document.querySelectorAll('#unassigned-table tbody tr').length",
+}
+
+
+def _page(example, tmp_path: Path, *, inject: str = "") -> Path:
+    problem, plan = example
+    kpis = service_standards(problem, plan)
+    html = render_report(problem, plan, kpis, unassigned=unassigned_table(problem, plan),
+                         meta={"date": "2026-11-24", "generated_at": "test"})
+    if inject:
+        html = html.replace("</body>", inject + "</body>")
+    path = tmp_path / "report.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def test_report_is_self_contained(example, tmp_path):
+    html = _page(example, tmp_path).read_text()
+    # Nothing to fetch: no src/href to another host, no @import, no url() but data:.
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "@import" not in html
+    assert not re.search(r"url\((?!data:)", html)
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    for element in ('id="map"', 'id="gantt"', 'id="kpi-table"', 'id="unassigned-table"'):
+        assert element in html
+    assert "{{" not in html  # every placeholder filled
+
+
+def test_report_escapes_text(example, tmp_path):
+    problem, plan = example
+    evil = plan.unassigned[0].model_copy(update={"detail": "<script>alert(1)</script>"})
+    plan = plan.model_copy(update={"unassigned": [evil]})
+    html = render_report(problem, plan, service_standards(problem, plan),
+                         unassigned=unassigned_table(problem, plan))
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)" in html
+
+
+def test_routes_and_unassigned_tables(example):
+    problem, plan = example
+    routes = routes_table(problem, plan)
+    assert list(routes["engineer"]) == ["E01", "E01", "E01", "E02", "E02", "E02"][: len(routes)]
+    assert set(routes["type"]) == {"job", "depot", "break"}
+    assert routes.loc[routes["type"] == "depot", "pickup"].tolist() == ["P-2002:1"]
+    unassigned = unassigned_table(problem, plan)
+    assert unassigned.to_dict("records")[0]["reason"] == "no_qualified_engineer"
+
+
+def test_report_in_headless_chromium(example, tmp_path, chromium):
+    page = _page(example, tmp_path)
+    report = inspect_page(chromium, page, PAGE_CHECKS, screenshot=True)
+    (tmp_path / "report.png").write_bytes(report.screenshot or b"")
+    assert report.errors == []
+    assert report.requests == []  # works offline: nothing fetched
+    c = report.checks
+    assert c["ready"] is True
+    assert c["map_routes"] == 2 and c["map_depots"] == 1 and c["map_visible"] is True
+    assert c["gantt_rows"] == 2 and c["gantt_bars"] == 4 and c["gantt_visible"] is True
+    assert c["kpi_rows"] >= 4
+    assert "Emergencies on site within 4 h" in c["kpi_text"]
+    assert "Stockout rate" in c["kpi_text"]
+    assert c["unassigned_rows"] == 1
+
+
+@pytest.mark.parametrize(
+    "inject, expected",
+    [
+        # an uncaught exception after the page is drawn
+        ("<script>null.boom;</script>", "uncaught exception"),
+        # console.error
+        ("<script>console.error('bad data');</script>", "console.error: bad data"),
+        # a resource the page would fetch from outside (blocked by the CSP: an error as well)
+        ('<img src="https://tiles.example.invalid/0/0/0.png">', "tiles.example.invalid"),
+    ],
+)
+def test_browser_check_catches_a_broken_page(example, tmp_path, chromium, inject, expected):
+    """The browser test is not blind: a page that throws or fetches fails it."""
+    page = _page(example, tmp_path, inject=inject)
+    report = inspect_page(chromium, page, {}, timeout_s=20)
+    assert any(expected in e for e in report.errors) or any(
+        expected in r for r in report.requests), (report.errors, report.requests)
