@@ -123,6 +123,7 @@ def run_ours(problem: Problem, time_limit_s: float, seed: int = 0) -> tuple[Outc
         return out, None
     out.ok = True
     out.wall_s = t.wall_s
+    out.extra["cpu_s"] = round(t.cpu_s, 2)
     out.extra["solver_wall_s"] = plan.solver.wall_s
     out.extra["status"] = plan.solver.status
     fill_from_plan(out, plan)

@@ -191,6 +191,7 @@ def solve_vroom(
         )
     out.ok = True
     out.wall_s = t.wall_s
+    out.extra["cpu_s"] = round(t.cpu_s, 2)
     out.extra["build_s"] = round(build.wall_s, 3)
     routes = sol.routes
     routes = routes[routes["type"] == "job"]
@@ -292,6 +293,7 @@ def solve_pyvrp(problem: Problem, time_limit_s: float, *, seed: int = 1) -> Outc
     if not out.ok:
         out.error = "no feasible solution"
     out.wall_s = t.wall_s
+    out.extra["cpu_s"] = round(t.cpu_s, 2)
     out.extra["build_s"] = round(build.wall_s, 3)
     out.extra["iterations"] = res.num_iterations
     best = res.best
