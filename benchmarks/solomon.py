@@ -168,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "at_bks": lambda rs: sum(1 for r in ok_rows(rs) if r["gap_pct"] < 1e-6),
             "within_0.5%": lambda rs: sum(1 for r in ok_rows(rs) if r["gap_pct"] <= 0.5),
             "wall_s": lambda rs: mean(r["wall_s"] for r in rs if r["ok"]),
+            "cpu_s": lambda rs: mean(r.get("x_cpu_s", float("nan")) for r in rs if r["ok"]),
             "invalid": lambda rs: sum(1 for r in rs if r["valid"] is False),
         },
     )
@@ -186,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "at_bks",
             "within_0.5%",
             "wall_s",
+            "cpu_s",
             "invalid",
         ],
         title="Per class (means over solved instances; gap to the CVRPLIB BKS distance)",

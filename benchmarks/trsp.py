@@ -191,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ),
             "unassigned": lambda rs: sum(r["unassigned"] for r in rs),
             "wall_s": lambda rs: mean(r["wall_s"] for r in rs if r["ok"]),
+            "cpu_s": lambda rs: mean(r.get("x_cpu_s", float("nan")) for r in rs if r["ok"]),
             "invalid": lambda rs: sum(1 for r in rs if r["valid"] is False),
         },
     )
@@ -208,6 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "gap_duration_2014_pct",
             "unassigned",
             "wall_s",
+            "cpu_s",
             "invalid",
         ],
         title="Per class (means over instances with every request served)",
