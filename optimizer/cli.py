@@ -18,6 +18,7 @@ from optimizer.errors import OptimizerError
 _COMMAND_MODULES = [
     "optimizer.dispatch_cli",
     "optimizer.parts.cli",
+    "optimizer.dispatcher_cli",
     "optimizer.service_cli",
     "optimizer.batch_cli",
 ]

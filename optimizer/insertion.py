@@ -436,7 +436,10 @@ class Board:
             ok &= bstart <= g.b_latest
             t_end = np.where(g.b_s > -BIG, bstart + g.b_dur, end)
             delay = np.maximum(0, t_end + m[jl, g.q_loc] - g.chk_s)
-            ok &= delay <= g.chk_md
+            md = g.chk_md
+            if kw.get("extra_limit") is not None:
+                md = md + kw["extra_limit"][g.route]
+            ok &= delay <= md
             cost = (m[g.prev_loc, dl] + pk + m[dl, jl] + m[jl, g.q_loc] - g.old_leg).astype(float)
             if c.job_due[j] >= 0:
                 cost += LATE_WEIGHT * np.maximum(0, start - c.job_due[j])
@@ -454,6 +457,22 @@ class Board:
             best_d = np.where(better, dep, best_d)
         return best, best_d, need
 
+    def evaluate_any(self, j: int, **kw) -> Evaluation:
+        """``evaluate``, or with a depot detour where that is cheaper (parts and tools)."""
+        ev = self.evaluate(j, **kw)
+        c = self.c
+        if kw.get("ignore_parts") or not len(c.depot_loc) or not (
+            c.job_parts[j].any() or c.job_tools[j].any()
+        ):
+            return ev
+        kw2 = {k: v for k, v in kw.items()
+               if k in ("windows", "qualified", "eng_cost", "extra_limit")}
+        evd, _, _ = self.evaluate_with_depot(j, **kw2)
+        better = evd.cost < ev.cost
+        return Evaluation(ok=ev.ok | evd.ok, cost=np.where(better, evd.cost, ev.cost),
+                          start=np.where(better, evd.start, ev.start),
+                          delay=np.where(better, evd.delay, ev.delay))
+
     # ---------------------------------------------------------------- moves
     def best_insertion(self, j: int, *, allow_depot: bool = True, **kw) -> Move | None:
         """The cheapest feasible insertion of ``j`` (direct, or with a depot detour)."""
@@ -466,7 +485,8 @@ class Board:
         if allow_depot and len(self.c.depot_loc) and (
             self.c.job_parts[j].any() or self.c.job_tools[j].any()
         ):
-            kw2 = {k: v for k, v in kw.items() if k in ("windows", "qualified", "eng_cost")}
+            kw2 = {k: v for k, v in kw.items()
+                   if k in ("windows", "qualified", "eng_cost", "extra_limit")}
             evd, dep, _ = self.evaluate_with_depot(j, **kw2)
             if evd.ok.any():
                 k = int(np.argmin(evd.cost))

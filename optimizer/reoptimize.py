@@ -113,7 +113,7 @@ def _check_events(problem: Problem, plan: Plan, events: Events) -> None:
     added: set[str] = set()
     for k, ev in enumerate(events.events):
         where = f"events[{k}] ({ev.type})"
-        if isinstance(ev, JobAdded):  # noqa: SIM102
+        if isinstance(ev, JobAdded):
             if ev.job.id in jobs or ev.job.id in added:
                 errors.append(f"{where}: job {ev.job.id!r} already exists")
             added.add(ev.job.id)
@@ -271,6 +271,7 @@ def reoptimize(
                 warnings.append(f"{eng}: planned stop at {d.stop.start.isoformat()} "
                                 "clashes with a reported or delayed job: not done")
         done[eng] = sorted(keep, key=lambda d: d.stop.start)
+    _fit_reported(problem, all_jobs, done, warnings)
     frozen_job = {d.stop.job: (eng, d) for eng, lst in done.items() for d in lst
                   if isinstance(d.stop, JobStop)}
     for jid in cancelled & set(frozen_job):
@@ -317,6 +318,7 @@ def reoptimize(
                     b = max(b, max(in_piece[-1].end, now) + timedelta(minutes=_home_minutes(
                         problem, eng, in_piece)))
                     a = min(a, in_piece[0].start)
+                home = _home_minutes(problem, eng, in_piece) if cut else 0
                 ot = 0 if cut else sh.max_overtime_min
                 resume = max(a, now, in_piece[-1].end if in_piece else a)
                 breaks = []
@@ -327,6 +329,9 @@ def reoptimize(
                         minutes=br.duration_min))
                     if taken:
                         breaks.append(br)
+                    elif cut and (hi < resume or max(lo, resume) + timedelta(
+                            minutes=br.duration_min + home) > b):
+                        continue  # missed, and the engineer is leaving: no break to take
                     elif lo <= hi or (not cut and lo <= b):
                         hi = max(hi, lo)
                         if hi < resume <= b and not cut:
@@ -464,6 +469,35 @@ def reoptimize(
     diff = compute_diff(plan, plan_after, added=[j.id for j in added_jobs],
                         cancelled=sorted(cancelled_out), warnings=warnings)
     return after, plan_after, diff
+
+
+def _fit_reported(problem: Problem, jobs: dict, done: dict[str, list[_Done]],
+                  warnings: list[str]) -> None:
+    """Move a reported stop later when the travel model cannot reach it in time from the
+    stop before it (or from home at the shift start): the contract plan must stay valid."""
+    depots = {d.id: d.location for d in problem.depots}
+    for eid, lst in done.items():
+        eng = problem.engineer(eid)
+        prev_loc, prev_end = eng.start, None
+        for k, d in enumerate(lst):
+            st = d.stop
+            if isinstance(st, BreakStop):
+                prev_end = st.end
+                continue
+            loc = jobs[st.job].location if isinstance(st, JobStop) else depots[st.depot]
+            if prev_end is None:
+                sh = next((x for x in eng.shifts if x.start <= st.start <= x.end), None)
+                prev_end = sh.start if sh is not None else st.start
+            need = prev_end + timedelta(minutes=int(
+                travel_matrix(problem.travel, [prev_loc, loc]).minutes[0, 1]))
+            if d.reported and st.start < need:
+                shift = need - st.start
+                st = st.model_copy(update={"arrival": need, "start": need,
+                                           "end": st.end + shift})
+                lst[k] = _Done(eid, st, reported=True)
+                warnings.append(f"{eid}: reported {st.job} moved {shift} later: the travel "
+                                "model cannot reach it in time")
+            prev_loc, prev_end = loc, st.end
 
 
 def piece_of_flat(c: Compiled, eid: str, piece: int) -> int:
