@@ -268,6 +268,8 @@ def _detail(line: Mapping[str, Any]) -> str:
         bits.append(f"of {line['of']}")
     if "per_engineer" in line:
         bits.append(f"{line['per_engineer']} km per engineer")
+    if not bits and line.get("target") is not None:
+        bits.append(str(line.get("definition", "")))
     return "; ".join(bits)
 
 
@@ -303,8 +305,8 @@ def render_table(table_id: str, columns: Sequence[str], rows: Iterable[Sequence[
                    for r in rows[:MAX_TABLE_ROWS])
     more = (f'<p class="more">… and {len(rows) - MAX_TABLE_ROWS} more rows in the CSV.</p>'
             if len(rows) > MAX_TABLE_ROWS else "")
-    return (f'<table id="{table_id}" class="sortable"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>{more}")
+    return (f'<div class="tablewrap"><table id="{table_id}" class="sortable"><thead><tr>{head}'
+            f"</tr></thead><tbody>{body}</tbody></table></div>{more}")
 
 
 def _legend(problem: Problem, plan: Plan, colours: Mapping[str, str]) -> str:

@@ -7,23 +7,11 @@ from pathlib import Path
 
 import pytest
 from nightly_cdp import inspect_page
+from nightly_helpers import PAGE_CHECKS
 
 from optimizer.batch.nightly import routes_table, unassigned_table
 from optimizer.batch.report import render_report
 from optimizer.batch.standards import service_standards
-
-# JavaScript checks a person's eye does: the three pieces are there and drawn.
-PAGE_CHECKS = {
-    "map_routes": "document.querySelectorAll('#map polyline.route').length",
-    "map_depots": "document.querySelectorAll('#map .depot').length",
-    "map_visible": "document.getElementById('map').getBoundingClientRect().width > 300",
-    "gantt_rows": "document.querySelectorAll('#gantt .row').length",
-    "gantt_bars": "document.querySelectorAll('#gantt rect.jobbar').length",
-    "gantt_visible": "document.getElementById('gantt').getBoundingClientRect().height > 40",
-    "kpi_rows": "document.querySelectorAll('#kpi-table tbody tr[data-key]').length",
-    "kpi_text": "document.getElementById('kpi-table').innerText",
-    "unassigned_rows": "document.querySelectorAll('#unassigned-table tbody tr').length",
-}
 
 
 def _page(example, tmp_path: Path, *, inject: str = "") -> Path:
