@@ -10,8 +10,8 @@ the service starts even while one of them is missing; a call to a missing one ra
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 
