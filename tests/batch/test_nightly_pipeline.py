@@ -148,3 +148,18 @@ def test_demo_report_in_headless_chromium(demo_run, chromium):
     assert c["ready"] is True and c["map_visible"] is True and c["gantt_visible"] is True
     assert c["gantt_rows"] >= 40  # one row per engineer shift, worked or not
     assert c["kpi_rows"] >= 4 and "Parts on-time supply" in c["kpi_text"]
+
+
+def test_a_missing_solver_is_said_plainly(nightly_dir, tmp_path, capsys, monkeypatch):
+    import optimizer.dispatch
+    from optimizer.batch.nightly import solver_available
+
+    def stub(problem, options=None):
+        raise NotImplementedError("the dispatch solver is being built")
+
+    monkeypatch.setattr(optimizer.dispatch, "solve", stub)
+    assert solver_available() is False
+    out = tmp_path / "out"
+    assert main(["nightly", str(nightly_dir), "-o", str(out), "--time-limit", "1"]) == 4
+    assert "the dispatch solver is not available" in capsys.readouterr().err
+    assert not out.exists()  # nothing half-written
