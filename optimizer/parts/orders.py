@@ -30,7 +30,8 @@ def positions(data: PartsData, result: PolicyResult) -> pd.DataFrame:
         open_ = (pd.DataFrame([o.model_dump() for o in data.on_order])
                  .groupby(["location", "part"])["qty"].sum().rename("open_qty"))
     else:
-        open_ = pd.Series(dtype=float, name="open_qty")
+        open_ = pd.Series([], index=pd.MultiIndex.from_arrays([[], []],
+                          names=["location", "part"]), dtype=float, name="open_qty")
     frame = pol.join(stock, on=["location", "part"]).join(open_, on=["location", "part"])
     for col in ("on_hand", "on_order", "backorders", "open_qty"):
         frame[col] = frame[col].fillna(0.0).astype(float)

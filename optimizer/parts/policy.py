@@ -88,7 +88,7 @@ class PolicyConfig:
     target_stockout_rate: float = 0.01
     alpha: float = 0.1
     class_method: dict = field(default_factory=lambda: dict(CLASS_METHOD))
-    shrink_windows: float = 6.0  # prior weight (in independent windows) of the pooled VMR
+    shrink_windows: float = 20.0  # prior weight (in independent windows) of the pooled VMR
     min_vmr: float = 1.0
     use_bootstrap: bool = False  # empirical bootstrap for lumpy series
     dispersion: str = "errors"  # "errors" (forecast errors), "sizes" (compound), "sample"

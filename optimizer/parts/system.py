@@ -64,8 +64,16 @@ def system_curve(model: DemandModel, inputs: SeriesInputs, lot: np.ndarray,
     w = inputs.weight
     gain = (short[:, :-1] - short[:, 1:]) * w[:, None]
     cost = (step * np.maximum(inputs.unit_cost, 1e-9))[:, None] * np.ones((1, steps))
-    ratio = gain / cost
-    ratio = np.minimum.accumulate(ratio, axis=1)  # convexify: steps of a series stay in order
+    # The shortage curve of periodic review is not convex at low stock, so rate each step by
+    # the best average gain of any block of steps starting there (the convex hull's slope),
+    # then make the rates non-increasing so a series' steps are taken in order.
+    ratio = np.zeros_like(gain)
+    csum = np.concatenate([np.zeros((n, 1)), np.cumsum(gain, axis=1)], axis=1)
+    for j in range(steps):
+        width = np.arange(1, steps - j + 1)
+        block = (csum[:, j + 1:] - csum[:, [j]]) / width[None, :]
+        ratio[:, j] = block.max(axis=1) / cost[:, 0]
+    ratio = np.minimum.accumulate(ratio, axis=1)
     within = np.broadcast_to(k[:-1], ratio.shape)
     order = np.lexsort((within.ravel(), -ratio.ravel()))
     useful = ratio.ravel()[order] > 0

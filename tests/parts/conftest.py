@@ -19,7 +19,7 @@ D-EAST,depot,WH-CENTRAL,2,0,1
 """
 STOCK = """location,part,on_hand,on_order,backorders
 D-NORTH,P-0001,0,0,0
-D-EAST,P-0001,30,0,0
+D-EAST,P-0001,120,0,0
 WH-CENTRAL,P-0002,3,0,0
 """
 
