@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -32,9 +33,9 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from optimizer.errors import InfeasibleError, InputError, OptimizerError
+from optimizer.events import Events
 from optimizer.models import Plan, Problem, describe_validation_error
 from optimizer.service.engine import Engine, NotAvailable
-from optimizer.service.events_compat import Events
 from optimizer.service.jobs import SolveRunner
 from optimizer.service.schemas import (
     ErrorBody,
@@ -361,14 +362,27 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _envelope(500, "internal_error", "internal error: see the service log")
 
 
-def _engine_errors(exc: Exception) -> ApiError:
-    """The answer to an error the engine raised on purpose."""
+_LEADING_PATH = re.compile(r"^([A-Za-z_]\w*(?:\[\d+\]|\.[A-Za-z_]\w*)*)(?=[ :(])")
+
+
+def _field_named(message: str, body: type[BaseModel] | None) -> str | None:
+    """The request field an engine message starts with (``events[2] (job_added): ...``)."""
+    match = _LEADING_PATH.match(message)
+    if match is None or body is None:
+        return None
+    path = match.group(1)
+    return path if re.split(r"[.\[]", path, maxsplit=1)[0] in body.model_fields else None
+
+
+def _engine_errors(exc: Exception, body: type[BaseModel] | None = None) -> ApiError:
+    """The answer to an error the engine raised on purpose; ``body``: the request's model."""
     if isinstance(exc, NotAvailable):
         return ApiError(501, "not_implemented", str(exc))
     if isinstance(exc, InputError):
+        details = [{"field": _field_named(m, body), "message": m} for m in exc.problems]
         return ApiError(
-            422, "invalid_input", str(exc),
-            details=[{"field": None, "message": m} for m in exc.problems],
+            422, "invalid_input", str(exc), details[0]["field"] if details else None,
+            details=details,
         )
     if isinstance(exc, InfeasibleError):
         return ApiError(422, "infeasible", str(exc))
@@ -572,15 +586,18 @@ def _install_routes(app: FastAPI, store: PlanStore, runner: SolveRunner, max_wai
             raise _store_errors(exc) from None
         problem = Problem.model_validate(stored.problem)
         plan = Plan.model_validate(stored.plan)
-        events = Events.model_validate(
-            body.model_dump(by_alias=True, exclude={"base_version"}, round_trip=True)
-        )
+        events = Events(now=body.now, events=list(body.events))
+        kwargs: dict[str, Any] = {}
+        if body.options is not None:
+            from optimizer.reoptimize import ReoptimizeOptions
+
+            kwargs["options"] = ReoptimizeOptions(**body.options.model_dump())
         try:
             problem_after, new_plan, diff = runner.engine.call(
-                "reoptimize", problem, plan, events
+                "reoptimize", problem, plan, events, **kwargs
             )
         except _ENGINE_ERRORS as exc:
-            raise _engine_errors(exc) from None
+            raise _engine_errors(exc, EventsRequest) from None
         try:
             version = store.apply_events(
                 plan_id,
@@ -608,14 +625,13 @@ def _install_routes(app: FastAPI, store: PlanStore, runner: SolveRunner, max_wai
         stored, problem, plan = _solved(plan_id)
         try:
             offers = runner.engine.call(
-                "offer_slots", problem, plan, body.job, days=body.days, slot_min=body.slot_min
+                "offer_slots", problem, plan, body.job, days=body.days, slot_min=body.slot_min,
+                now=body.now, max_offers=body.max_offers,
             )
         except _ENGINE_ERRORS as exc:
-            raise _engine_errors(exc) from None
+            raise _engine_errors(exc, SlotsRequest) from None
         response.headers["ETag"] = _etag(stored.version)
-        return SlotsResponse(
-            id=plan_id, version=stored.version, offers=[_plain(o) for o in offers]
-        )
+        return SlotsResponse(id=plan_id, version=stored.version, offers=list(offers))
 
     @app.get(
         "/plans/{plan_id}/explain",
@@ -637,7 +653,7 @@ def _install_routes(app: FastAPI, store: PlanStore, runner: SolveRunner, max_wai
                 "id": plan_id,
                 "version": stored.version,
                 "plan": _plain(explained),
-                "objective": _plain(objective),
+                "objective": objective,
             }
         )
 

@@ -8,12 +8,13 @@ history and the error envelope.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PositiveInt
 
+from optimizer.events import Diff, Event
+from optimizer.explain import Breakdown
 from optimizer.models import Job, Plan, Problem
-from optimizer.service.events_compat import EVENT_LIST, Diff
+from optimizer.slots import SlotOffer
 
 DEFAULT_TIME_LIMIT_S = 30.0
 
@@ -87,7 +88,7 @@ class HistoryEntry(_Out):
 
     version: int
     now: AwareDatetime
-    events: EVENT_LIST  # type: ignore[valid-type]
+    events: list[Event]
     diff: Diff
     created_at: AwareDatetime
 
@@ -110,6 +111,19 @@ class PlanResource(_Out):
 # --------------------------------------------------------------------------- events
 
 
+class StabilitySettings(_Body):
+    """What moving jobs costs in a re-optimisation (``optimizer.reoptimize.ReoptimizeOptions``;
+    travel minutes are the unit of cost)."""
+
+    reassign_cost: float = Field(default=240.0, ge=0, description="a job leaves its engineer")
+    retime_cost_per_min: float = Field(
+        default=0.1, ge=0, description="per minute a kept job moves"
+    )
+    max_moved_jobs: int | None = Field(
+        default=20, ge=0, description="jobs the events did not touch that may move (null: any)"
+    )
+
+
 class EventsRequest(_Body):
     """Events since the plan was made (EVENTS.md), against the version the sender has seen."""
 
@@ -119,7 +133,10 @@ class EventsRequest(_Body):
         description="the plan version these events were made against; or send If-Match",
     )
     now: AwareDatetime
-    events: EVENT_LIST  # type: ignore[valid-type]
+    events: list[Event] = Field(default_factory=list)
+    options: StabilitySettings | None = Field(
+        default=None, description="stability prices and caps (defaults of reoptimize)"
+    )
 
 
 class EventsResponse(_Out):
@@ -136,21 +153,23 @@ class SlotsRequest(_Body):
     """A job to offer appointment slots for, on the current plan."""
 
     job: Job
-    days: int = Field(default=5, ge=1, le=31, description="how many days ahead to offer")
+    days: int = Field(default=3, ge=1, le=31, description="how many days ahead to offer")
     slot_min: int = Field(default=120, ge=15, le=1440, description="length of a slot")
+    now: AwareDatetime | None = Field(default=None, description="no slot starts before it")
+    max_offers: PositiveInt | None = Field(default=None, le=1000)
 
 
 class SlotsResponse(_Out):
     id: str
-    version: int
-    offers: list[dict[str, Any]]
+    version: int = Field(description="the plan version the offers were made on")
+    offers: list[SlotOffer] = Field(description="ranked by risk band, then cost")
 
 
 class ExplainResponse(_Out):
     id: str
     version: int
     plan: Plan = Field(description="the plan, each unassigned job with its relaxations")
-    objective: dict[str, Any] = Field(description="the objective's terms")
+    objective: Breakdown = Field(description="the objective's terms, by priority tier")
 
 
 class Health(_Out):

@@ -21,10 +21,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from service_helpers import example_plan, reoptimize_missing, solver_missing, wait_for
 
+from optimizer.events import Diff
 from optimizer.models import Plan, Problem
 from optimizer.service.app import create_app
 from optimizer.service.engine import Engine
-from optimizer.service.events_compat import Diff
 from optimizer.service.store import PlanStatus, PlanStore
 
 KEY = "test-key-1"
@@ -453,6 +453,22 @@ def test_events_reoptimise_for_real(client: TestClient, problem_json: dict) -> N
     error_of(stale, 409, "version_conflict")
 
 
+def test_events_the_engine_refuses_name_the_event(client: TestClient, problem_json: dict) -> None:
+    why = reoptimize_missing()
+    if why:
+        pytest.skip(f"needs re-optimisation: {why}")
+    plan_id = seed_done(client.app.state.store, problem_json, example_plan())  # type: ignore[attr-defined]
+    body = {"base_version": 0, "now": NOW, "events": [
+        {"type": "job_cancelled", "job": "J001"},
+        {"type": "job_cancelled", "job": "J404"},
+    ]}
+    err = error_of(client.post(f"/plans/{plan_id}/events", json=body, headers=AUTH), 422,
+                   "invalid_input")
+    assert err["field"] == "events[1]"
+    assert "J404" in err["message"]
+    assert client.get(f"/plans/{plan_id}", headers=AUTH).json()["version"] == 0
+
+
 def test_explain_for_real(client: TestClient, problem_json: dict) -> None:
     plan_id = seed_done(client.app.state.store, problem_json, example_plan())  # type: ignore[attr-defined]
     r = client.get(f"/plans/{plan_id}/explain", headers=AUTH)
@@ -475,6 +491,12 @@ def test_slots_for_real(client: TestClient, problem_json: dict) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["version"] == 0
     assert isinstance(r.json()["offers"], list)
+    for offer in r.json()["offers"]:
+        assert offer["start"] < offer["end"]
+    taken = dict(job, id="J001")  # an id the problem already has
+    err = error_of(client.post(f"/plans/{plan_id}/slots", json={"job": taken}, headers=AUTH),
+                   422, "invalid_input")
+    assert err["field"] == "job" and "J001" in err["message"]
 
 
 def test_status_values_match_the_store() -> None:

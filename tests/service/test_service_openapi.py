@@ -95,6 +95,15 @@ def test_the_document_describes_real_answers() -> None:
                 json={"base_version": 7, "now": "2026-11-24T11:05:00+08:00", "events": []})),
             ("/plans/{plan_id}/explain", "GET",
              client.get(f"/plans/{stored.id}/explain", headers=headers)),
+            ("/plans/{plan_id}/slots", "POST", client.post(
+                f"/plans/{stored.id}/slots", headers=headers,
+                json={"job": {"id": "NEW", "location": {"lat": 31.21, "lon": 121.48},
+                              "duration_min": 30}, "days": 1})),
+            ("/plans/{plan_id}/events", "POST", client.post(
+                f"/plans/{stored.id}/events", headers=headers,
+                json={"base_version": 0, "now": "2026-11-24T11:05:00+08:00",
+                      "events": [{"type": "job_cancelled", "job": "J002"}]})),
+            ("/plans/{plan_id}", "GET", client.get(f"/plans/{stored.id}", headers=headers)),
             ("/health", "GET", client.get("/health")),
         ]
         for path, method, response in answers:
