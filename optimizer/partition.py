@@ -569,7 +569,8 @@ def options_for(sub: Problem, options: SolveOptions, initial: Plan | None = None
 def empty_plan(sub: Problem) -> Plan:
     """The plan of a territory without engineers or jobs: every job reported, none placed."""
     unassigned = [
-        Unassigned(job=j.id, reason=UnassignedReason.NO_QUALIFIED_ENGINEER,
+        Unassigned(job=j.id, reason=UnassignedReason.PINNED_INFEASIBLE if j.pinned
+                   else UnassignedReason.NO_QUALIFIED_ENGINEER,
                    detail="no engineer in this territory")
         for j in sub.jobs
     ]
