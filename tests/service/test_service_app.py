@@ -14,8 +14,12 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
+
+pytest.importorskip("fastapi", reason="the service tests need the 'service' extra (fastapi)")
+pytest.importorskip("uvicorn", reason="the service tests need the 'service' extra (uvicorn)")
+
+import httpx
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -305,11 +309,11 @@ def test_a_solver_error_fails_the_plan(sqlite_url: str, problem_json: dict) -> N
         assert "pinned job" in r.json()["error"]["message"]
 
 
-def test_restart_loses_nothing(sqlite_url: str, problem_json: dict) -> None:
-    with TestClient(create_app(sqlite_url, api_key=KEY)) as c:
+def test_restart_loses_nothing(store_url: str, problem_json: dict) -> None:
+    with TestClient(create_app(store_url, api_key=KEY)) as c:
         plan_id = seed_done(c.app.state.store, problem_json, example_plan())  # type: ignore[attr-defined]
         before = c.get(f"/plans/{plan_id}", headers=AUTH).json()
-    with TestClient(create_app(sqlite_url, api_key=KEY)) as c:
+    with TestClient(create_app(store_url, api_key=KEY)) as c:
         after = c.get(f"/plans/{plan_id}", headers=AUTH)
     assert after.status_code == 200
     assert after.json() == before
@@ -355,8 +359,8 @@ def identity_reoptimize(barrier: threading.Barrier | None = None) -> Any:
     return reoptimize
 
 
-def test_versions_and_if_match(sqlite_url: str, problem_json: dict) -> None:
-    app = create_app(sqlite_url, api_key=KEY, engine=Engine(reoptimize=identity_reoptimize()))
+def test_versions_and_if_match(store_url: str, problem_json: dict) -> None:
+    app = create_app(store_url, api_key=KEY, engine=Engine(reoptimize=identity_reoptimize()))
     with TestClient(app) as c:
         plan_id = seed_done(c.app.state.store, problem_json, example_plan())  # type: ignore[attr-defined]
         url = f"/plans/{plan_id}/events"

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("fastapi", reason="the service tests need the 'service' extra (fastapi)")
+
 from optimizer.cli import build_parser, main
 
 

@@ -21,6 +21,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+pytest.importorskip("fastapi", reason="the service tests need the 'service' extra (fastapi)")
+pytest.importorskip("schemathesis", reason="the OpenAPI tests need schemathesis (test extra)")
+
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
