@@ -81,6 +81,17 @@ def run_once(data_dir: Path, out_dir: Path, *, time_limit: float, seed: int,
             "status": result.plan.solver.status}
 
 
+def run_safely(*args, **kwargs) -> dict:
+    """``run_once``, with a failure kept as a row rather than ending the benchmark."""
+    try:
+        return run_once(*args, **kwargs)
+    except Exception as exc:  # a failed run is a result too
+        _progress(f"run failed: {type(exc).__name__}: {exc}")
+        return {"wall_s": float("nan"), "solve_s": float("nan"), "parts_s": float("nan"),
+                "report_s": float("nan"), "planned": 0, "jobs": 0, "held": 0, "orders": 0,
+                "status": f"FAILED: {type(exc).__name__}: {str(exc).splitlines()[0][:80]}"}
+
+
 def _table(rows: list[tuple[str, dict]]) -> str:
     head = (f"{'run':<34} {'wall s':>8} {'solve s':>8} {'parts s':>8} {'report s':>9} "
             f"{'planned':>12} {'held':>5} {'orders':>7}  status")
@@ -109,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_demo:
             if (DEMO / "problem.json").exists():
                 _progress(f"== demo ({DEMO})")
-                rows.append(("demo, 1 process", run_once(
+                rows.append(("demo, 1 process", run_safely(
                     DEMO, tmpdir / "out-demo", time_limit=args.time_limit, seed=args.seed,
                     workers=None)))
             else:
@@ -117,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         data = generated_data_dir(tmpdir / "generated", args.jobs, args.engineers, args.seed)
         for n in [int(x) for x in args.workers.split(",") if x.strip()]:
             _progress(f"== {args.jobs} jobs, {args.engineers} engineers, {n} workers")
-            rows.append((f"{args.jobs} jobs/{args.engineers} eng, {n} worker(s)", run_once(
+            rows.append((f"{args.jobs} jobs/{args.engineers} eng, {n} worker(s)", run_safely(
                 data, tmpdir / f"out-{n}", time_limit=args.time_limit, seed=args.seed,
                 workers=n)))
     print(_table(rows))

@@ -38,16 +38,24 @@ class HeldJob:
     depot: str | None  # the depot its parts should come to
     parts_due: date | None  # when the parts can be at that depot (None: unknown)
     source: str  # how parts_due was found, in words
+    pinned: str | None = None  # the engineer a pinned job must stay with
+
 
     def unassigned(self) -> Unassigned:
-        """The plan's ``unassigned`` entry: reason ``parts_unavailable``, the date in detail."""
+        """The plan's ``unassigned`` entry: reason ``parts_unavailable``, the date in detail.
+
+        A pinned job can only be ``pinned_infeasible`` (contract rule 6); its detail says why.
+        """
         need = ", ".join(f"{p} x{q}" for p, q in sorted(self.missing.items()))
         when = (f"parts due {self.parts_due.isoformat()} ({self.source})"
                 if self.parts_due is not None else f"parts due date unknown ({self.source})")
+        detail = f"needs {need}: at no depot and on no van; {when}"
+        if self.pinned is not None:
+            detail = f"pinned to {self.pinned}, but {detail}"
         return Unassigned(
             job=self.job,
-            reason="parts_unavailable",
-            detail=f"needs {need}: at no depot and on no van; {when}",
+            reason="pinned_infeasible" if self.pinned is not None else "parts_unavailable",
+            detail=detail,
             parts_due=self.parts_due.isoformat() if self.parts_due else None,
             parts_depot=self.depot,
         )
@@ -182,7 +190,8 @@ def find_held_jobs(problem: Problem, parts: PartsData | None, day: date) -> list
         else:
             due, source = None, next(s for d, s in dates if d is None)
         held.append(HeldJob(job=job.id, missing=missing, depot=depot, parts_due=due,
-                            source=source))
+                            source=source,
+                            pinned=job.pinned.engineer if job.pinned is not None else None))
     return held
 
 

@@ -106,3 +106,13 @@ def test_orders_say_which_jobs_they_cover():
     out = annotate_orders(orders, c)
     assert out["reason"].tolist() == ["position -2 <= 0; includes 2 for tomorrow's jobs J006",
                                       "x"]
+
+
+def test_a_pinned_job_held_for_parts_is_pinned_infeasible(example, parts_dir):
+    problem, _ = example
+    problem = _with_job(problem, required_parts={"P-3003": 1}, pinned={"engineer": "E01"})
+    (h,) = find_held_jobs(problem, read_parts_data(parts_dir), DAY)
+    u = h.unassigned()
+    # contract rule 6: an unassigned pinned job's only reason is pinned_infeasible
+    assert u.reason.value == "pinned_infeasible"
+    assert u.detail.startswith("pinned to E01, but needs P-3003 x1") and u.parts_due == "2026-12-05"
