@@ -21,18 +21,39 @@ from optimizer.io import write_text_atomic
 BASE = "base"
 
 
+#: Fields of a keyed KPI line that are settings, not results (left out of comparisons).
+_SETTING_FIELDS = frozenset({"target", "sla_hours"})
+
+
 def flatten_kpis(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
-    """Numeric leaves of a nested KPI mapping under dotted names (booleans and text left out)."""
+    """Numeric leaves of nested KPIs under dotted names (booleans and text left out).
+
+    A list of lines that carry a ``key`` (the nightly ``standards`` and ``figures``) is
+    flattened by key: a line's ``value`` under ``<list>.<key>``, its other numbers under
+    ``<list>.<key>.<field>`` (targets left out).
+    """
     out: dict[str, float] = {}
     for key, value in kpis.items():
         name = f"{prefix}{key}"
         if isinstance(value, Mapping):
             out.update(flatten_kpis(value, name + "."))
-        elif isinstance(value, bool) or value is None:
-            continue
-        elif isinstance(value, int | float) and math.isfinite(float(value)):
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, Mapping) and isinstance(item.get("key"), str):
+                    line = f"{name}.{item['key']}"
+                    rest = {k: v for k, v in item.items()
+                            if k not in _SETTING_FIELDS and k not in ("key", "value")}
+                    if _number(item.get("value")):
+                        out[line] = float(item["value"])
+                    out.update(flatten_kpis(rest, line + "."))
+        elif _number(value):
             out[name] = float(value)
     return out
+
+
+def _number(value: Any) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(float(value)))
 
 
 @dataclass(frozen=True)
@@ -155,23 +176,27 @@ def write_comparison(c: Comparison, out_dir: str | Path, title: str = "Scenario 
     return [out / n for n in files]
 
 
-#: KPIs shown in the chart when present (matched on the last part of the dotted name).
+#: KPIs shown in the chart when present (matched on the last part of the dotted name; the
+#: first match of each).
 HEADLINE = (
-    "jobs_assigned", "jobs_unassigned", "on_time_pct", "distance_km", "travel_min",
-    "overtime_min", "utilisation_pct", "lateness_min", "stockout_rate_pct",
-    "expected_stockout_rate", "investment", "order_value", "orders",
+    "emergency_on_site_4h", "standard_within_24h", "jobs_assigned", "travel_km",
+    "distance_km", "utilisation", "utilisation_pct", "overtime_min", "on_time_pct",
+    "stockout_rate_expected", "parts_on_time_supply", "policy_investment",
+    "expected_stockout_rate_pct",
 )
 
 
 def headline_metrics(c: Comparison, limit: int = 10) -> list[str]:
-    """KPIs for the chart: headline ones first, then others that differ from base."""
+    """KPIs for the chart: headline ones first, then others that differ from base; only those
+    with a non-zero base (a percentage of zero means nothing)."""
+    usable = [m for m in c.metrics if c.value(c.base, m) not in (None, 0.0)]
     chosen: list[str] = []
     for want in HEADLINE:
-        for m in c.metrics:
-            if m not in chosen and (m == want or m.endswith("." + want)):
-                chosen.append(m)
-    for m in c.metrics:
+        match = next((m for m in usable if m not in chosen
+                      and (m == want or m.endswith("." + want))), None)
+        if match is not None:
+            chosen.append(match)
+    for m in usable:
         if m not in chosen and any((c.diff(s, m) or 0) != 0 for s in c.scenarios):
             chosen.append(m)
-    return [m for m in chosen if c.value(c.base, m) not in (None, 0.0)][:limit]
-
+    return chosen[:limit]
