@@ -21,6 +21,7 @@ _COMMAND_MODULES = [
     "optimizer.dispatcher_cli",
     "optimizer.service_cli",
     "optimizer.batch_cli",
+    "optimizer.scenario_cli",
 ]
 
 
