@@ -165,6 +165,7 @@ class Gaps:
     chk_s: np.ndarray  # the first located item (or end) after the gap: start and maxdelay
     chk_md: np.ndarray
     old_leg: np.ndarray
+    n_after: np.ndarray  # jobs from the gap on (an insertion's delay may retime each of them)
     load: np.ndarray  # load of the route so far (all of it)
     cap: np.ndarray
     parts: np.ndarray  # (G, P) parts the route can still give at the gap (van)
@@ -255,7 +256,7 @@ class Board:
         m = self.minutes
         rows: dict[str, list] = {k: [] for k in (
             "pos", "prev_end", "prev_loc", "q_loc", "b_s", "b_latest", "b_dur", "chk_s",
-            "chk_md", "old_leg")}
+            "chk_md", "old_leg", "n_after")}
         if not r.ok or len(r.maxdelay) != n + 1:
             return {k: np.zeros(0, dtype=np.int64) for k in rows} | {
                 "parts": np.zeros((0, len(c.parts)), dtype=np.int64),
@@ -263,6 +264,7 @@ class Board:
             }
         prev_end, prev_loc = r.resume_t, r.resume_loc
         keep = []
+        jobs_after = [*np.cumsum([x.kind == "job" for x in reversed(fut)])[::-1].tolist(), 0]
         for k in range(n + 1):
             nxt = fut[k] if k < n else None
             if nxt is not None and nxt.kind == "break":
@@ -290,6 +292,7 @@ class Board:
                 rows["chk_s"].append(chk_s)
                 rows["chk_md"].append(chk_md)
                 rows["old_leg"].append(int(m[prev_loc, q_loc]))
+                rows["n_after"].append(jobs_after[k])
             if nxt is not None:
                 prev_end = nxt.end
                 if nxt.loc >= 0:
@@ -307,7 +310,7 @@ class Board:
             cat = {
                 k: np.concatenate([self._rows[i][k] for i in order]) if order else np.zeros(0)
                 for k in ("pos", "prev_end", "prev_loc", "q_loc", "b_s", "b_latest", "b_dur",
-                          "chk_s", "chk_md", "old_leg")
+                          "chk_s", "chk_md", "old_leg", "n_after")
             }
             sizes = [len(self._rows[i]["pos"]) for i in order]
             route = np.repeat(np.array(order, dtype=np.int64), sizes)
@@ -341,12 +344,15 @@ class Board:
         ignore_parts: bool = False,
         eng_cost: np.ndarray | None = None,
         route_mask: np.ndarray | None = None,
+        retime_per_min: float = 0.0,
     ) -> Evaluation:
         """Insert job ``j`` in every gap at once (direct, without a depot detour).
 
         ``windows`` replaces the job's windows (slots, relaxations); ``qualified`` (E,) the
         engineers allowed; ``extra_limit`` (routes,) more minutes at the route end (overtime
-        relaxation); ``eng_cost`` (E,) a cost added per engineer (stability, affinity).
+        relaxation); ``eng_cost`` (E,) a cost added per engineer (stability, affinity);
+        ``retime_per_min`` is paid per minute the insertion pushes each later job (an upper
+        bound: the push of the next stop, times the jobs from there on).
         """
         c, g, m = self.c, self.gaps, self.minutes
         jl = int(c.job_loc[j])
@@ -381,6 +387,8 @@ class Board:
             cost += LATE_WEIGHT * np.maximum(0, start - c.job_due[j])
         if eng_cost is not None:
             cost += eng_cost[g.eng]
+        if retime_per_min:
+            cost += retime_per_min * delay * g.n_after
         return Evaluation(ok=ok, cost=np.where(ok, cost, np.inf), start=start, delay=delay)
 
     def _static_ok(self, j: int, qualified: np.ndarray | None, ignore_parts: bool) -> np.ndarray:
@@ -446,6 +454,8 @@ class Board:
             ec = kw.get("eng_cost")
             if ec is not None:
                 cost += ec[g.eng]
+            if kw.get("retime_per_min"):
+                cost += kw["retime_per_min"] * delay * g.n_after
             cost = np.where(ok, cost, np.inf)
             better = cost < best.cost
             best = Evaluation(
@@ -466,7 +476,7 @@ class Board:
         ):
             return ev
         kw2 = {k: v for k, v in kw.items()
-               if k in ("windows", "qualified", "eng_cost", "extra_limit")}
+               if k in ("windows", "qualified", "eng_cost", "extra_limit", "retime_per_min")}
         evd, _, _ = self.evaluate_with_depot(j, **kw2)
         better = evd.cost < ev.cost
         return Evaluation(ok=ev.ok | evd.ok, cost=np.where(better, evd.cost, ev.cost),
@@ -486,7 +496,7 @@ class Board:
             self.c.job_parts[j].any() or self.c.job_tools[j].any()
         ):
             kw2 = {k: v for k, v in kw.items()
-                   if k in ("windows", "qualified", "eng_cost", "extra_limit")}
+                   if k in ("windows", "qualified", "eng_cost", "extra_limit", "retime_per_min")}
             evd, dep, _ = self.evaluate_with_depot(j, **kw2)
             if evd.ok.any():
                 k = int(np.argmin(evd.cost))
