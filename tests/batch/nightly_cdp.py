@@ -12,6 +12,7 @@ import base64
 import contextlib
 import json
 import os
+import queue
 import re
 import select
 import shutil
@@ -253,25 +254,28 @@ def inspect_page(chromium: str, page: Path, checks: dict[str, str], *,
     return report
 
 
-def _drain(stream: Any) -> None:
-    for _ in stream:
-        pass
+def _pump_lines(stream: Any, lines: queue.Queue) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
 
 
 def _devtools_url(proc: subprocess.Popen, timeout_s: float) -> str:
+    """The browser's DevTools address from its stderr (read by a thread: never blocks)."""
     assert proc.stderr is not None
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_pump_lines, args=(proc.stderr, lines), daemon=True).start()
     deadline = time.monotonic() + timeout_s
-    seen = []
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            if proc.poll() is not None:
-                break
-            continue
+    seen: list[str] = []
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:
+            break
         seen.append(line.rstrip())
         m = re.search(r"DevTools listening on (ws://\S+)", line)
         if m:
-            # Keep draining stderr so that a chatty browser never blocks on a full pipe.
-            threading.Thread(target=_drain, args=(proc.stderr,), daemon=True).start()
-            return m.group(1)
+            return m.group(1)  # the thread goes on draining stderr
     raise RuntimeError("Chromium did not start its DevTools server:\n" + "\n".join(seen[-15:]))
