@@ -65,7 +65,11 @@ def _is_client(obj: Any) -> bool:
 
 
 def local_cluster(workers: int | None = None, **kwargs: Any) -> Any:
-    """A ``LocalCluster`` of ``workers`` single-threaded processes (default: CPU count)."""
+    """A ``LocalCluster`` of ``workers`` single-threaded processes (default: CPU count).
+
+    It listens on loopback only, without a dashboard; the scheduler's small HTTP server (health
+    checks) takes a free port rather than 8787, so several clusters can run side by side.
+    """
     from distributed import LocalCluster
 
     n = workers if workers is not None else (os.cpu_count() or 1)
@@ -75,7 +79,9 @@ def local_cluster(workers: int | None = None, **kwargs: Any) -> Any:
         "n_workers": n,
         "threads_per_worker": 1,
         "processes": True,
+        "host": "127.0.0.1",
         "dashboard_address": None,
+        "scheduler_kwargs": {"dashboard": False, "dashboard_address": "127.0.0.1:0"},
     }
     options.update(kwargs)
     return LocalCluster(**options)

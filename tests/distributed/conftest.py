@@ -11,11 +11,12 @@ import pytest
 
 @pytest.fixture(scope="session")
 def dask_cluster() -> Iterator[Any]:
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster:
+    pytest.importorskip("distributed")
+    from optimizer.distributed import local_cluster
+
+    # LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+    # dashboard_address=None), its health server on a free loopback port.
+    with local_cluster(2) as cluster:
         yield cluster
 
 
