@@ -55,7 +55,7 @@ def _scenario(args: argparse.Namespace) -> int:
     executor = None
     workers = args.workers
     if args.scheduler is None:
-        workers = workers if workers is not None else min(runs, os.cpu_count() or 1)
+        workers = min(runs, workers if workers is not None else (os.cpu_count() or 1))
         if workers == 1:
             executor = "serial"
     comparison, outcomes = run_scenarios(

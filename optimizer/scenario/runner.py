@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from optimizer.distributed import ExecutorSpec, map_scenarios
+from optimizer.distributed import ExecutorSpec, mapper
 from optimizer.errors import InputError, OptimizerError
 from optimizer.io import write_text_atomic
 from optimizer.scenario.apply import apply_changes
@@ -155,21 +155,20 @@ def run_scenarios(
                      max_solutions=max_solutions) for n, d in datas.items()]
     say(f"[scenario] {len(specs)} runs ({', '.join(datas)})")
     t0 = time.perf_counter()
-    outcomes = map_scenarios(run_one, specs, executor=executor, workers=workers,
-                             scheduler=scheduler)
-    say(f"[scenario] nightly runs done in {time.perf_counter() - t0:.1f} s")
-
-    kpis = {o.name: dict(o.kpis) for o in outcomes}
-    needs_budget = any(("stock_budget" in d.settings or "stock_budget_factor" in d.settings)
-                       for d in datas.values())
-    base_out = outcomes[0]
-    if needs_budget and base_out.investment is not None:
-        bspecs = [BudgetSpec(n, d, _budget_of(d, base_out.investment))
-                  for (n, d), o in zip(datas.items(), outcomes, strict=True) if o.error is None]
-        views = map_scenarios(budget_view, bspecs, executor=executor, workers=workers,
-                              scheduler=scheduler)
-        for spec, view in zip(bspecs, views, strict=True):
-            kpis[spec.name]["stock_budget"] = view
+    with mapper(executor, workers=workers, scheduler=scheduler) as run:
+        outcomes = run(run_one, specs)
+        say(f"[scenario] nightly runs done in {time.perf_counter() - t0:.1f} s")
+        kpis = {o.name: dict(o.kpis) for o in outcomes}
+        needs_budget = any("stock_budget" in d.settings or "stock_budget_factor" in d.settings
+                           for d in datas.values())
+        base_out = outcomes[0]
+        if needs_budget and base_out.investment is not None:
+            bspecs = [BudgetSpec(n, d, _budget_of(d, base_out.investment))
+                      for (n, d), o in zip(datas.items(), outcomes, strict=True)
+                      if o.error is None]
+            for spec, view in zip(bspecs, run(budget_view, bspecs), strict=True):
+                kpis[spec.name]["stock_budget"] = view
+            say(f"[scenario] budget views done in {time.perf_counter() - t0:.1f} s")
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
