@@ -86,7 +86,9 @@ class ReoptimizeOptions:
     Solver path (after the repair): ``solver_time_s`` (0: repair only) and ``seed`` of one
     ``optimizer.dispatch.solve`` on a sub-problem of the affected engineers, each with up to
     ``neighbours`` nearest others (at most ``max_sub_engineers`` in all), their future jobs and
-    up to ``max_sub_pool`` jobs without a place.
+    up to ``max_sub_pool`` jobs without a place. ``time_budget_s`` (None: no budget) bounds
+    the whole call: the solver gets ``solver_time_s`` or what the repair left of the budget,
+    whichever is less, and is skipped when too little is left.
     """
 
     reassign_cost: float = 240.0
@@ -97,6 +99,12 @@ class ReoptimizeOptions:
     neighbours: int = 3
     max_sub_engineers: int = 10
     max_sub_pool: int = 15
+    time_budget_s: float | None = 2.0
+
+
+_AFTER_SOLVE_S = 0.3  # merging, validating and comparing after the solver returns
+_MIN_SOLVE_S = 0.3  # below this the solver is not worth starting
+_MIN_OPEN_MIN = 30  # a route with less time than this beside the drive home is left as it is
 
 
 def _floor(t: datetime) -> datetime:
@@ -480,13 +488,18 @@ def reoptimize(
     diff = compute_diff(plan, plan_after, added=[j.id for j in added_jobs],
                         cancelled=sorted(cancelled_out), warnings=warnings)
     info: dict[str, object] = {"path": "repair"}
-    if opt.solver_time_s > 0:
+    seconds = opt.solver_time_s
+    if opt.time_budget_s is not None:
+        seconds = min(seconds, opt.time_budget_s - (time.perf_counter() - t0) - _AFTER_SOLVE_S)
+    if opt.solver_time_s > 0 and seconds < _MIN_SOLVE_S:
+        info["solver_note"] = "no time left in the budget for the solver"
+    elif opt.solver_time_s > 0:
         seeds = set(unavailable) | set(position)
         seeds |= {ev.engineer for ev in events.events if isinstance(ev, JobStarted | JobFinished)}
         seeds |= {planned[j][0] for j in [*delayed, *cancelled] if j in planned}
         ctx = _Repaired(after=after, c=c, board=board, dispatched=plan, repaired=plan_after,
                         diff=diff, touched=touched, seeds=seeds, position=position, opt=opt)
-        better, info = _improve(ctx)
+        better, info = _improve(ctx, seconds)
         if better is not None:
             plan_after = better
             diff = compute_diff(plan, plan_after, added=[j.id for j in added_jobs],
@@ -699,7 +712,7 @@ class _Repaired:
     opt: ReoptimizeOptions
 
 
-def _improve(x: _Repaired) -> tuple[Plan | None, dict[str, object]]:
+def _improve(x: _Repaired, seconds: float) -> tuple[Plan | None, dict[str, object]]:
     """Solve the affected engineers' sub-problem warm-started from the repair; the merged plan
     if it is valid, within the cap and better (see :func:`_score`), else None; and a note."""
     try:
@@ -722,9 +735,10 @@ def _improve(x: _Repaired) -> tuple[Plan | None, dict[str, object]]:
     cap = None if opt.max_moved_jobs is None else opt.max_moved_jobs + forced
     warm = _warm_plan(x, sub, shift_route)
     note: dict[str, object] = {"sub_engineers": len(sub_engs), "sub_jobs": len(sub.jobs)}
+    said: list[str] = []
     try:
         sol = solve(sub, SolveOptions(
-            time_limit_s=opt.solver_time_s, seed=opt.seed, initial_plan=warm,
+            time_limit_s=seconds, seed=opt.seed, initial_plan=warm, progress=said.append,
             stability=Stability(reference=x.dispatched, reassign_cost=opt.reassign_cost * minute,
                                 retime_cost_per_min=opt.retime_cost_per_min * minute,
                                 max_moved_jobs=cap)))
@@ -734,16 +748,19 @@ def _improve(x: _Repaired) -> tuple[Plan | None, dict[str, object]]:
         return None, note | {"path": "repair",
                              "solver_note": f"solver failed: {type(exc).__name__}: {exc}"}
     note["solver_status"] = sol.solver.status
+    note["solver_assigned"] = f"{sol.kpis.jobs_assigned}/{sol.kpis.jobs_total}"
+    note["warm_start"] = "rejected" if any("warm start rejected" in m for m in said) else "used"
     merged = _merge(x, sub, sol, shift_route)
-    if merged is None:
-        return None, note | {"path": "repair",
-                             "solver_note": "solver plan does not re-time over the repair"}
     from optimizer.validate import validate
 
-    if validate(x.after, merged):
-        return None, note | {"path": "repair", "solver_note": "solver plan invalid"}
-    if opt.max_moved_jobs is not None and _moved_untouched(x, merged) > opt.max_moved_jobs:
-        return None, note | {"path": "repair", "solver_note": "solver plan exceeds the cap"}
+    bad = validate(x.after, merged)
+    if bad:
+        return None, note | {"path": "repair", "solver_note": f"solver plan invalid after "
+                             f"merging ({len(bad)} violations: {bad[0]})"}
+    moved = _moved_untouched(x, merged)
+    if opt.max_moved_jobs is not None and moved > opt.max_moved_jobs:
+        return None, note | {"path": "repair", "solver_note": f"solver plan moves {moved} "
+                             f"untouched jobs, over the cap of {opt.max_moved_jobs}"}
     s_new, s_old = _score(x, merged), _score(x, x.repaired)
     note |= {"objective_solver": round(s_new[1], 1), "objective_repair": round(s_old[1], 1)}
     if s_new <= s_old:
@@ -755,7 +772,7 @@ def _open_routes(board: Board) -> dict[int, int]:
     """Engineer -> the one board route still open (engineers with several are left out)."""
     open_: dict[int, list[int]] = {}
     for i, r in enumerate(board.routes):
-        if r.limit > r.resume_t:
+        if r.limit > r.resume_t + int(board.minutes[r.resume_loc, r.end_loc]) + _MIN_OPEN_MIN:
             open_.setdefault(r.eng, []).append(i)
     return {e: lst[0] for e, lst in open_.items()
             if len(lst) == 1 and board.routes[lst[0]].ok}
@@ -912,47 +929,46 @@ def _warm_plan(x: _Repaired, sub: Problem, shift_route: dict) -> Plan:
                 solver=SolverInfo(status="repair", wall_s=0.0))
 
 
-def _merge(x: _Repaired, sub: Problem, sol: Plan, shift_route: dict) -> Plan | None:
-    """The solver's routes after each engineer's history, re-timed by the repair's scheduler
-    (never earlier than the solver said); None if one does not fit."""
+def _merge(x: _Repaired, sub: Problem, sol: Plan, shift_route: dict) -> Plan:
+    """The solver's routes after each engineer's history (frozen stops exactly as they were),
+    the other routes as the repair left them; totals recomputed on the contract's travel."""
     from dataclasses import replace as dc_replace
 
     from optimizer.kpis import compute_kpis
+    from optimizer.models import Route
 
     c, board = x.c, x.board
     by_route = {shift_route[(rt.engineer, rt.shift)]: rt for rt in sol.routes}
     depot_idx = {d.id: k for k, d in enumerate(x.after.depots)}
-    new_routes = {}
+    tm, tk = c.travel.minutes, c.travel.km
+    new_routes = []
     for ri in shift_route.values():
         r = board.routes[ri]
         rt = by_route.get(ri)
-        items: list[Item] = []
-        if rt is None:
-            items = [dc_replace(it, lb=-BIG) for it in r.future if it.kind == "break"]
-        else:
-            for s in rt.stops:
-                lb = c.to_minutes(s.start)
-                if isinstance(s, JobStop):
-                    it = board.job_item(c.job_index[s.job])
-                    it.lb = lb
-                elif isinstance(s, DepotStop):
-                    d = depot_idx[s.depot]
-                    it = Item("depot", d, int(c.depot_loc[d]), c.to_minutes(s.end) - lb,
-                              c.depot_open[d].reshape(1, 2), lb=lb,
-                              pickup={c.parts.index(p): q for p, q in s.pickup.items()},
-                              pickup_tools=tuple(c.tools.index(t) for t in s.pickup_tools))
-                else:
-                    it = Item("break", -1, -1, c.to_minutes(s.end) - lb,
-                              np.array([[lb, lb]], dtype=np.int64), lb=lb)
-                items.append(it)
-        r2 = dc_replace(r, future=items)
-        if schedule(r2, board.minutes) != -1:
-            return None
-        new_routes[ri] = r2
+        if rt is None:  # no work left: only the breaks still to take
+            r2 = dc_replace(r, future=[dc_replace(it, lb=-BIG) for it in r.future
+                                       if it.kind == "break"])
+            schedule(r2, board.minutes)
+            if r2.worked():
+                new_routes.append(board.emit(r2))
+            continue
+        stops = [f.stop for f in r.prefix] + list(rt.stops)
+        locs = [int(c.eng_start_loc[r.eng])]
+        for st in stops:
+            if isinstance(st, JobStop):
+                locs.append(int(c.job_loc[c.job_index[st.job]]))
+            elif isinstance(st, DepotStop):
+                locs.append(int(c.depot_loc[depot_idx[st.depot]]))
+        locs.append(int(r.end_loc))
+        idx = np.asarray(locs, dtype=np.int64)
+        new_routes.append(Route(
+            engineer=rt.engineer, shift=int(c.shift_index[r.shift]),
+            start_time=r.start_time if r.prefix and r.start_time is not None else rt.start_time,
+            end_time=rt.end_time, distance_km=round(float(tk[idx[:-1], idx[1:]].sum()), 3),
+            travel_min=float(tm[idx[:-1], idx[1:]].sum()), stops=stops))
     sub_eng = {c.eng_ids[board.routes[ri].eng] for ri in shift_route.values()}
     sub_jobs = {j.id for j in sub.jobs}
-    routes = [rt for rt in x.repaired.routes if rt.engineer not in sub_eng]
-    routes += [board.emit(r2) for r2 in new_routes.values() if r2.worked()]
+    routes = [rt for rt in x.repaired.routes if rt.engineer not in sub_eng] + new_routes
     routes.sort(key=lambda rt: (rt.engineer, rt.shift))
     un = [u for u in x.repaired.unassigned if u.job not in sub_jobs] + list(sol.unassigned)
     return Plan(problem_id=x.after.id, routes=routes, unassigned=un,
