@@ -853,8 +853,8 @@ def _sub_jobs(x: _Repaired, routes: list[int]) -> list[int]:
 
 def _sub_problem(x: _Repaired, routes: list[int], jobs: list[int]) -> tuple[Problem, dict]:
     """The future of the chosen routes as a problem: each engineer starts where and when his
-    route resumes, with the van stock, tools and capacity left after his history; the depots
-    keep what the other routes and all history do not take."""
+    route resumes, with the van stock, tools and capacity left after his history (and what his
+    other shifts need); the depots keep what the other routes and all history do not take."""
     c, board, after = x.c, x.board, x.after
     engs, shift_route = [], {}
     depot_stock = board.depot_left.copy()
@@ -878,6 +878,11 @@ def _sub_problem(x: _Repaired, routes: list[int], jobs: list[int]) -> tuple[Prob
         stock = c.van_stock[r.eng].copy() if len(c.parts) else np.zeros(0, dtype=np.int64)
         tools = c.eng_tools[r.eng].copy() if len(c.tools) else np.zeros(0, dtype=bool)
         load = 0
+        for o in board.routes:  # the engineer's other shifts keep their parts (pick-ups
+            if o is not r and o.eng == r.eng and len(c.parts):  # there are not counted)
+                for it in [*o.prefix, *o.future]:
+                    if it.kind == "job":
+                        stock = stock - c.job_parts[it.ref]
         for f in r.prefix:
             if f.kind == "job":
                 stock = stock - c.job_parts[f.ref] if len(c.parts) else stock
@@ -966,9 +971,11 @@ def _merge(x: _Repaired, sub: Problem, sol: Plan, shift_route: dict) -> Plan:
             start_time=r.start_time if r.prefix and r.start_time is not None else rt.start_time,
             end_time=rt.end_time, distance_km=round(float(tk[idx[:-1], idx[1:]].sum()), 3),
             travel_min=float(tm[idx[:-1], idx[1:]].sum()), stops=stops))
-    sub_eng = {c.eng_ids[board.routes[ri].eng] for ri in shift_route.values()}
+    replaced = {(c.eng_ids[board.routes[ri].eng], int(c.shift_index[board.routes[ri].shift]))
+                for ri in shift_route.values()}
     sub_jobs = {j.id for j in sub.jobs}
-    routes = [rt for rt in x.repaired.routes if rt.engineer not in sub_eng] + new_routes
+    routes = [rt for rt in x.repaired.routes if (rt.engineer, rt.shift) not in replaced]
+    routes += new_routes
     routes.sort(key=lambda rt: (rt.engineer, rt.shift))
     un = [u for u in x.repaired.unassigned if u.job not in sub_jobs] + list(sol.unassigned)
     return Plan(problem_id=x.after.id, routes=routes, unassigned=un,
