@@ -249,6 +249,10 @@ def solve_model(
     """Solve (from ``initial_routes`` of visit nodes per vehicle, if given) and read back."""
     routing, manager = built.routing, built.manager
     params = _parameters(plan)
+    meter = _WorkMeter(plan)
+    if plan.solution_limit is not None or plan.check_limit is not None:
+        routing.AddSearchMonitor(routing.solver().CustomLimit(meter.check))
+        routing.AddAtSolutionCallback(meter.solution)
     solution = None
     if initial_routes is not None:
         routing.CloseModelWithParameters(params)
@@ -264,6 +268,30 @@ def solve_model(
     if solution is None:
         return RawSolution(routes=(), status=status, objective=None, found=False)
     return _extract(built, solution, status)
+
+
+class _WorkMeter:
+    """A deterministic work limit: counts the search's limit checks (about one per neighbour
+    examined) and the solutions found; stops after ``check_limit`` checks, or after
+    ``stall_checks`` checks without a new solution (a local optimum GLS cannot leave), which
+    OR-Tools' ``solution_limit`` alone would never end."""
+
+    def __init__(self, plan: SearchPlan) -> None:
+        self.checks = 0
+        self.last_solution = 0
+        self.solutions = 0
+        self.limit = plan.check_limit
+        self.stall = plan.stall_checks
+
+    def check(self) -> bool:
+        self.checks += 1
+        if self.limit is not None and self.checks >= self.limit:
+            return True
+        return self.checks - self.last_solution > self.stall
+
+    def solution(self) -> None:
+        self.solutions += 1
+        self.last_solution = self.checks
 
 
 def _extract(built: Built, solution: pywrapcp.Assignment, status: str) -> RawSolution:

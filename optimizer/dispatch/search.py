@@ -4,11 +4,13 @@
 heuristics are used for the first solution because a plain PATH_CHEAPEST_ARC start fails on
 tight windows (Solomon R1/RC1); GUIDED_LOCAL_SEARCH then improves it.
 
-Determinism: with ``max_solutions``/``max_iterations`` set, the search stops after that many
-solutions (OR-Tools' ``solution_limit``) and the wall-clock limit is raised to
-``WORK_LIMIT_WALL_S`` as a safety net only, so the same problem and seed give the same plan on
-any machine (OR-Tools routing is single-threaded and deterministic given the same model; the
-seed permutes the order of the job nodes).
+Determinism: with ``max_solutions`` (OR-Tools' ``solution_limit``) or ``max_iterations``
+(search limit checks, about one per neighbour examined, counted by ``model._WorkMeter``) set,
+the search stops on work done, never on the clock: the wall-clock limit is raised to
+``WORK_LIMIT_WALL_S`` as a safety net only. The search also stops after ``STALL_CHECKS`` checks
+without a new solution (GLS stuck in a tiny model would otherwise never reach the limit). So
+the same problem and seed give the same plan on any machine (OR-Tools routing is
+single-threaded and deterministic given the same model; the seed permutes the job nodes).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from optimizer.dispatch.options import SolveOptions
 
 WORK_LIMIT_WALL_S = 3600.0
 LARGE_MODEL_NODES = 600
+STALL_CHECKS = 200_000
 
 
 @dataclass(frozen=True)
@@ -27,12 +30,16 @@ class SearchPlan:
     metaheuristic: str
     time_limit_s: float
     solution_limit: int | None
+    check_limit: int | None = None
+    stall_checks: int = STALL_CHECKS
 
 
 def search_plan(options: SolveOptions, n_nodes: int, time_share: float = 1.0) -> SearchPlan:
     """The search for a model of ``n_nodes`` nodes given ``time_share`` of the time limit."""
-    work = options.max_solutions if options.max_solutions is not None else options.max_iterations
-    limit = WORK_LIMIT_WALL_S if work is not None else max(0.05, options.time_limit_s * time_share)
+    work = options.max_solutions
+    checks = options.max_iterations
+    deterministic = work is not None or checks is not None
+    limit = WORK_LIMIT_WALL_S if deterministic else max(0.05, options.time_limit_s * time_share)
     first = (
         "LOCAL_CHEAPEST_INSERTION" if n_nodes > LARGE_MODEL_NODES else "PARALLEL_CHEAPEST_INSERTION"
     )
@@ -41,4 +48,5 @@ def search_plan(options: SolveOptions, n_nodes: int, time_share: float = 1.0) ->
         metaheuristic="GUIDED_LOCAL_SEARCH",
         time_limit_s=limit,
         solution_limit=work,
+        check_limit=checks,
     )
