@@ -83,6 +83,7 @@ class NightlyResult:
     report_html: str
     stages: tuple[StageTime, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    violations: tuple[str, ...] = field(default_factory=tuple)  # only with allow_invalid
 
     def files(self) -> dict[str, bytes]:
         """OUT_DIR's files by name (what :func:`optimizer.batch.outputs.write_atomic_dir` takes)."""
@@ -312,11 +313,13 @@ def run_nightly(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Progress | None = None,
+    allow_invalid: bool = False,
 ) -> NightlyResult:
     """Plan the day ``date`` (default: the problem's first shift day) from ``data_dir``.
 
     Raises InputError for bad data, NotImplementedError while the solver is not there, and
-    SolverError when the solver's plan breaks a contract rule.
+    SolverError when the solver's plan breaks a contract rule — unless ``allow_invalid``
+    (benchmarks, diagnosis), which keeps the violations in the result and on the report.
     """
     stages = _Stages(progress)
     notes: list[str] = []
@@ -345,10 +348,10 @@ def run_nightly(
     with stages.stage("validate") as note:
         plan = merge_plan(problem, solved, held, shift_index, parts, day)
         violations = _validate(problem, plan)
-        if violations:
+        if violations and not allow_invalid:
             raise SolverError("the plan breaks the contract; nothing written:\n"
                               + "\n".join(violations[:20]))
-        note.append("plan valid")
+        note.append(f"INVALID: {len(violations)} violations" if violations else "plan valid")
     policy = orders = None
     supply_pct = None
     with stages.stage("parts") as note:
@@ -371,7 +374,9 @@ def run_nightly(
         meta = {
             "date": day.isoformat(),
             "generated_at": datetime.now(UTC).astimezone().isoformat(timespec="minutes"),
-            "validation": "Plan checked against every contract rule: valid."
+            "validation": (f"PLAN INVALID: {len(violations)} contract violations, e.g. "
+                           f"{violations[0]}" if violations else
+                           "Plan checked against every contract rule: valid.")
                           + (" " + " ".join(notes) if notes else ""),
             "stages": [s.__dict__ for s in stages.done],
         }
@@ -381,6 +386,7 @@ def run_nightly(
         date=day, problem=problem, plan=plan, held=tuple(held), kpis=kpis,
         routes=routes_table(problem, plan), unassigned=unassigned, orders=orders,
         policy=policy, report_html=html, stages=tuple(stages.done), notes=tuple(notes),
+        violations=tuple(violations),
     )
 
 

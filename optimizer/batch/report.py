@@ -367,6 +367,8 @@ def render_report(
         "alert_class": "ok" if not missed else "bad",
         "alert": esc(alert),
         "validation": esc(meta.get("validation", "")),
+        "validation_class": "bad" if str(meta.get("validation", "")).startswith(
+            "PLAN INVALID") else "",
         "stages": stage_text,
         "legend": _legend(problem, plan, colours),
         "map": render_map(problem, plan, colours),

@@ -163,3 +163,21 @@ def test_a_missing_solver_is_said_plainly(nightly_dir, tmp_path, capsys, monkeyp
     assert main(["nightly", str(nightly_dir), "-o", str(out), "--time-limit", "1"]) == 4
     assert "the dispatch solver is not available" in capsys.readouterr().err
     assert not out.exists()  # nothing half-written
+
+
+def test_an_invalid_plan_is_refused_unless_asked(nightly_dir, example, monkeypatch):
+    """The solver is replaced by the contract example's plan (J006 is held back, so the
+    solver sees exactly the example problem) and the validator by one that objects."""
+    import optimizer.batch.nightly as nightly
+    from optimizer.errors import SolverError
+
+    _, plan = example
+    monkeypatch.setattr(nightly, "_solve", lambda problem, **kw: plan)
+    result = run_nightly(nightly_dir)
+    assert result.violations == () and "valid" in result.report_html
+    monkeypatch.setattr(nightly, "_validate", lambda problem, plan: ["[time] E01 is late"])
+    with pytest.raises(SolverError, match=r"breaks the contract; nothing written:\n\[time\]"):
+        run_nightly(nightly_dir)
+    result = run_nightly(nightly_dir, allow_invalid=True)
+    assert result.violations == ("[time] E01 is late",)
+    assert "PLAN INVALID: 1 contract violations" in result.report_html
