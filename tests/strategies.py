@@ -8,6 +8,7 @@ for a reason one can tell before solving (``Generated.expected`` maps them to th
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -61,6 +62,10 @@ class Generated:
     problem: Problem
     data: Json
     expected: dict[str, R] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        """The problem as JSON, ready to paste into a ``tests/data`` fixture."""
+        return f"Generated(expected={self.expected!r}, data={json.dumps(self.data)})"
 
 
 def _iso(t: datetime) -> str:

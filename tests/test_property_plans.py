@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 from examples import DATA, tiny_problem
-from hypothesis import given, settings
+from hypothesis import event, given, note, settings
 from strategies import INFEASIBLE_KINDS, SKILLS, TOOLS, Generated, problems
 
 from optimizer.dispatch import SolveOptions, solve
 from optimizer.kpis import compute_kpis
 from optimizer.models import JobStop, Plan, Problem, Unassigned, UnassignedReason
-from optimizer.validate import format_violations, validate
+from optimizer.validate import Rule, format_violations, validate
 
 PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "plans-fast"))
 if PROFILE.deadline is not None:  # a global profile was named: keep our deadline rule
@@ -90,6 +91,7 @@ def test_generated_problems_are_contract_problems(gen: Generated) -> None:
 @given(problems())
 def test_the_empty_plan_is_valid(gen: Generated) -> None:
     """Everything unassigned (pinned jobs as pinned_infeasible) breaks no rule."""
+    note(repr(gen))
     unassigned = [
         Unassigned(
             job=j.id,
@@ -117,6 +119,7 @@ def test_the_empty_plan_is_valid(gen: Generated) -> None:
 @settings(PROFILE)
 @given(problems())
 def _solver_plans_are_valid(gen: Generated) -> None:
+    note(repr(gen))
     plan = solve(gen.problem, OPTIONS)
     _check_plan(gen.problem, plan, gen.expected, gen.data)
 
@@ -145,3 +148,121 @@ def test_solver_regression_fixtures(path: Path) -> None:
     problem = Problem.model_validate(fixture["problem"])
     expected = {k: UnassignedReason(v) for k, v in fixture.get("expected", {}).items()}
     _check_plan(problem, solve(problem, OPTIONS), expected, fixture["problem"])
+
+
+# ---------------------------------------------------------------- a plan built by hand
+
+
+def _one_job_routes(problem: Problem) -> Plan:
+    """A simple valid plan: each shift does at most one job, straight from home and back.
+
+    Written independently of the validator, so that the two agreeing on random problems
+    (either travel model, breaks, overtime, windows, pins, van stock) is evidence for both.
+    A job goes to the first shift where, by direct reasoning, it fits; breaks come after it.
+    """
+    from optimizer.models import BreakStop, Route
+    from optimizer.travel import travel_matrix
+
+    engineers = problem.engineers
+    locs = [e.start for e in engineers] + [e.end_location for e in engineers]
+    locs += [j.location for j in problem.jobs]
+    m = travel_matrix(problem.travel, locs)
+    n_e = len(engineers)
+    routes: list[Route] = []
+    done: set[str] = set()
+    for ei, eng in enumerate(engineers):
+        van = dict(eng.van_stock)
+        for si in sorted(range(len(eng.shifts)), key=lambda s: eng.shifts[s].start):
+            shift = eng.shifts[si]
+            latest_home = shift.end + timedelta(minutes=shift.max_overtime_min)
+            for ji, job in enumerate(problem.jobs):
+                if job.id in done or eng.id in job.excluded_engineers:
+                    continue
+                if any(eng.skills.get(s, 0) < lvl for s, lvl in job.required_skills.items()):
+                    continue
+                if any(van.get(p, 0) < q for p, q in job.required_parts.items()):
+                    continue
+                if not set(job.required_tools) <= set(eng.tools):
+                    continue
+                if eng.capacity is not None and job.load > eng.capacity:
+                    continue
+                if job.pinned is not None and job.pinned.engineer != eng.id:
+                    continue
+                go = timedelta(minutes=int(m.minutes[ei, 2 * n_e + ji]))
+                back = timedelta(minutes=int(m.minutes[2 * n_e + ji, n_e + ei]))
+                arrival = shift.start + go
+                options = [(w.start, w.end) for w in job.time_windows] or [(arrival, arrival)]
+                starts = [max(arrival, a) for a, b in options if max(arrival, a) <= b]
+                if job.pinned is not None and job.pinned.start is not None:
+                    starts = [job.pinned.start] if job.pinned.start >= arrival else []
+                    if job.time_windows and not any(
+                        w.start <= job.pinned.start <= w.end for w in job.time_windows
+                    ):
+                        starts = []
+                if not starts:
+                    continue
+                start = starts[0]
+                end = start + timedelta(minutes=job.duration_min)
+                stops: list[Any] = [JobStop(job=job.id, arrival=arrival, start=start, end=end)]
+                t = end
+                fits = True
+                for b in sorted(shift.breaks, key=lambda b: b.earliest):
+                    bs = max(t, b.earliest)
+                    if bs > b.latest:
+                        fits = False
+                        break
+                    t = bs + timedelta(minutes=b.duration_min)
+                    stops.append(BreakStop(start=bs, end=t))
+                if not fits or t + back > latest_home:
+                    continue
+                leg_km = float(m.km[ei, 2 * n_e + ji] + m.km[2 * n_e + ji, n_e + ei])
+                routes.append(
+                    Route(
+                        engineer=eng.id,
+                        shift=si,
+                        start_time=shift.start,
+                        end_time=t + back,
+                        distance_km=round(leg_km, 3),
+                        travel_min=(go + back).total_seconds() / 60,
+                        stops=stops,
+                    )
+                )
+                for p, q in job.required_parts.items():
+                    van[p] -= q
+                done.add(job.id)
+                break
+    unassigned = [
+        Unassigned(
+            job=j.id,
+            reason=UnassignedReason.PINNED_INFEASIBLE
+            if j.pinned is not None
+            else UnassignedReason.CAPACITY,
+        )
+        for j in problem.jobs
+        if j.id not in done
+    ]
+    return Plan(
+        problem_id=problem.id,
+        routes=routes,
+        unassigned=unassigned,
+        kpis=compute_kpis(problem, routes, unassigned),
+        solver={"status": "one-job-routes", "wall_s": 0.0},  # type: ignore[arg-type]
+    )
+
+
+@settings(PROFILE, max_examples=60)
+@given(problems())
+def test_one_job_routes_are_valid(gen: Generated) -> None:
+    """The validator accepts an independently built plan, and notices when it is shifted."""
+    note(repr(gen))
+    plan = _one_job_routes(gen.problem)
+    assert validate(gen.problem, plan) == [], format_violations(validate(gen.problem, plan))
+    event(f"routes built: {min(len(plan.routes), 3)}{'+' if len(plan.routes) >= 3 else ''}")
+    plain = [r for r in plan.routes if len(r.stops) == 1]
+    if plain:
+        # A route without breaks returns as early as it can: a minute earlier is impossible.
+        first = plain[0]
+        early = first.model_copy(update={"end_time": first.end_time - timedelta(minutes=1)})
+        routes = [early if r is first else r for r in plan.routes]
+        broken = plan.model_copy(update={"routes": routes})
+        assert {v.rule for v in validate(gen.problem, broken)} == {Rule.TIME}
