@@ -18,6 +18,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="directory for problem.json, plan.json and diff.json")
     r.add_argument("--max-moved", type=int, default=20, metavar="N",
                    help="cap on jobs the events did not touch that may move (default 20)")
+    r.add_argument("--solver-time", type=float, default=1.0, metavar="S",
+                   help="seconds for the solver on the affected engineers after the repair "
+                        "(0: repair only; default 1)")
+    r.add_argument("--seed", type=int, default=0, help="solver seed (default 0)")
     r.set_defaults(func=_reoptimize)
 
     e = sub.add_parser("explain", help="fill each unassigned job's cheapest relaxations")
@@ -44,7 +48,8 @@ def _reoptimize(args: argparse.Namespace) -> int:
     plan = read_plan(args.plan)
     events = parse_model(Events, read_json(args.events), source=str(args.events))
     after, new_plan, diff = reoptimize(
-        problem, plan, events, options=ReoptimizeOptions(max_moved_jobs=args.max_moved))
+        problem, plan, events, options=ReoptimizeOptions(
+            max_moved_jobs=args.max_moved, solver_time_s=args.solver_time, seed=args.seed))
     out: Path = args.output
     write_text_atomic(out / "problem.json", to_json(after))
     write_text_atomic(out / "plan.json", to_json(new_plan))
@@ -53,6 +58,9 @@ def _reoptimize(args: argparse.Namespace) -> int:
           f"{len(diff.retimed)} retimed, {len(diff.reassigned)} reassigned, "
           f"{len(diff.added)} added, {len(diff.unassigned)} newly unassigned, "
           f"{len(diff.cancelled)} cancelled -> {out}")
+    info = new_plan.solver.model_dump()
+    why = f" ({info['solver_note']})" if info.get("solver_note") else ""
+    print(f"plan from the {info.get('path', 'repair')}{why}")
     for w in diff.warnings or []:
         print(f"warning: {w}")
     return 0

@@ -120,3 +120,21 @@ def test_retime_cost_is_paid_per_minute_pushed_per_later_job(day):  # noqa: F811
         same = free.ok & ((free.delay == 0) | (g.n_after == 0))
         np.testing.assert_allclose(paid.cost[same], free.cost[same])
     assert pushed, "no insertion pushed a later job: the test shows nothing"
+
+
+def test_cli_says_which_path_won(day, tmp_path, capsys):  # noqa: F811
+    import json
+
+    from optimizer.cli import main
+
+    problem, plan = day
+    ev = _events(problem, plan, "cancelled", 3.0)
+    (tmp_path / "p.json").write_text(problem.model_dump_json(exclude_none=True))
+    (tmp_path / "plan.json").write_text(plan.model_dump_json(exclude_none=True))
+    (tmp_path / "e.json").write_text(json.dumps(ev.dump()))
+    rc = main(["reoptimize", str(tmp_path / "p.json"), str(tmp_path / "plan.json"),
+               str(tmp_path / "e.json"), "-o", str(tmp_path / "out"), "--solver-time", "0"])
+    assert rc == 0
+    assert "plan from the repair" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "out" / "plan.json").read_text())
+    assert saved["solver"]["path"] == "repair"
