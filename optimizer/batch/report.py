@@ -14,7 +14,7 @@ import html
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -145,12 +145,12 @@ def render_map(problem: Problem, plan: Plan, colours: Mapping[str, str]) -> str:
 # --------------------------------------------------------------------------- gantt
 
 
-def _day_bounds(problem: Problem, plan: Plan) -> tuple[datetime, datetime] | None:
+def _day_bounds(rows: Sequence[tuple[Any, int, Any]],
+                routes: Iterable[Any]) -> tuple[datetime, datetime] | None:
     times: list[datetime] = []
-    for e in problem.engineers:
-        for s in e.shifts:
-            times += [s.start, s.end + timedelta(minutes=s.max_overtime_min)]
-    for r in plan.routes:
+    for _, _, s in rows:
+        times += [s.start, s.end + timedelta(minutes=s.max_overtime_min)]
+    for r in routes:
         times += [r.start_time, r.end_time]
     if not times:
         return None
@@ -161,10 +161,14 @@ def _day_bounds(problem: Problem, plan: Plan) -> tuple[datetime, datetime] | Non
     return lo, max(hi, lo + timedelta(hours=1))
 
 
-def render_gantt(problem: Problem, plan: Plan, colours: Mapping[str, str]) -> str:
-    """The SVG Gantt chart: one row per engineer shift, jobs by priority, travel, pick-ups."""
-    bounds = _day_bounds(problem, plan)
-    rows = [(e, i, s) for e in problem.engineers for i, s in enumerate(e.shifts)]
+def render_gantt(problem: Problem, plan: Plan, colours: Mapping[str, str],
+                 day: date | None = None) -> str:
+    """The SVG Gantt chart: one row per engineer shift (of ``day``, if given), jobs by
+    priority, travel, pick-ups, breaks, overtime."""
+    rows = [(e, i, s) for e in problem.engineers for i, s in enumerate(e.shifts)
+            if day is None or s.start.date() == day]
+    shown = {(e.id, i) for e, i, _ in rows}
+    bounds = _day_bounds(rows, [r for r in plan.routes if (r.engineer, r.shift) in shown])
     height = GANTT_TOP + GANTT_ROW * max(len(rows), 1) + 10
     out = [f'<svg id="gantt" class="gantt" viewBox="0 0 {GANTT_LABEL + GANTT_W + 30} {height}" '
            f'width="{GANTT_LABEL + GANTT_W + 30}" height="{height}" role="img" '
@@ -323,6 +327,15 @@ def _legend(problem: Problem, plan: Plan, colours: Mapping[str, str]) -> str:
             f'</div><div class="engs">{items}</div></div>')
 
 
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
 def _template(name: str) -> str:
     return resources.files("optimizer.batch").joinpath("templates", name).read_text("utf-8")
 
@@ -372,7 +385,7 @@ def render_report(
         "stages": stage_text,
         "legend": _legend(problem, plan, colours),
         "map": render_map(problem, plan, colours),
-        "gantt": render_gantt(problem, plan, colours),
+        "gantt": render_gantt(problem, plan, colours, _as_date(meta.get("date"))),
         "kpi_table": render_kpi_table(kpis),
         "unassigned_count": str(len(plan.unassigned)),
         "unassigned_table": render_table("unassigned-table", ucols, urows,

@@ -91,3 +91,24 @@ def test_browser_check_catches_a_broken_page(example, tmp_path, chromium, inject
     report = inspect_page(chromium, page, {}, timeout_s=20)
     assert any(expected in e for e in report.errors) or any(
         expected in r for r in report.requests), (report.errors, report.requests)
+
+
+def test_gantt_shows_the_planned_day_only(example):
+    from datetime import date, timedelta
+
+    from optimizer.batch.report import engineer_colour, render_gantt
+
+    problem, plan = example
+    e01 = problem.engineers[0]
+    s = e01.shifts[0]
+    nxt = s.model_copy(update={"start": s.start + timedelta(days=1),
+                               "end": s.end + timedelta(days=1), "breaks": []})
+    two_days = problem.model_copy(update={"engineers": [
+        e01.model_copy(update={"shifts": [s, nxt]}), *problem.engineers[1:]]})
+    colours = {e.id: engineer_colour(i) for i, e in enumerate(two_days.engineers)}
+    both = render_gantt(two_days, plan, colours)
+    one_day = render_gantt(two_days, plan, colours, date(2026, 11, 24))
+    assert both.count('class="row"') == 3 and one_day.count('class="row"') == 2
+    # the time axis spans the planned day (08:00-18:00), not two days
+    assert one_day.count('class="ticklabel"') == 11
+    assert both.count('class="ticklabel"') > 11
