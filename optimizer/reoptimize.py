@@ -995,32 +995,37 @@ def _moved_untouched(x: _Repaired, plan: Plan) -> int:
 def _score(x: _Repaired, plan: Plan) -> tuple[tuple[int, ...], float]:
     """(jobs served per priority tier, critical first; minus the cost), larger is better.
 
-    Cost, in travel minutes: travel + ``LATE_WEIGHT`` per minute after a due + the stability
-    costs against the dispatched plan: ``reassign_cost`` per job on another engineer,
-    ``retime_cost_per_min`` per minute a job on the same engineer moved."""
+    The cost is the solver's objective in money: each route's span at its engineer's
+    ``cost_per_hour`` and distance at ``cost_per_km``, plus, at the engineers' mean price of a
+    minute, ``LATE_WEIGHT`` per minute after a due and the stability costs against the
+    dispatched plan (``reassign_cost`` per job on another engineer, ``retime_cost_per_min`` per
+    minute a job on the same engineer moved)."""
     from optimizer.insertion import LATE_WEIGHT
 
     c, opt = x.c, x.opt
+    minute = float(np.mean(c.cost_per_hour)) / 60.0 if c.n_engineers else 0.0
+    minute = minute if minute > 0 else 1.0
     ref = {s.job: (r.engineer, s.start) for r in x.dispatched.routes for s in r.stops
            if isinstance(s, JobStop)}
     served = [0] * (int(c.job_tier.max(initial=0)) + 1)
-    cost = 0.0
+    money = minutes = 0.0
     for r in plan.routes:
-        cost += r.travel_min
+        e = c.eng_index[r.engineer]
+        span = (r.end_time - r.start_time).total_seconds() / 60.0
+        money += float(c.cost_per_hour[e]) / 60.0 * span + float(c.cost_per_km[e]) * r.distance_km
         for s in r.stops:
             if not isinstance(s, JobStop):
                 continue
             j = c.job_index[s.job]
             served[int(c.job_tier[j])] += 1
             if c.job_due[j] >= 0:
-                cost += LATE_WEIGHT * max(0, c.to_minutes(s.start) - int(c.job_due[j]))
+                minutes += LATE_WEIGHT * max(0, c.to_minutes(s.start) - int(c.job_due[j]))
             if s.job in ref:
                 e0, t0 = ref[s.job]
                 if e0 != r.engineer:
-                    cost += opt.reassign_cost
+                    minutes += opt.reassign_cost
                 else:
-                    cost += opt.retime_cost_per_min * abs((s.start - t0).total_seconds()) / 60
-    return tuple(reversed(served)), -cost
-
+                    minutes += opt.retime_cost_per_min * abs((s.start - t0).total_seconds()) / 60
+    return tuple(reversed(served)), -(money + minute * minutes)
 
 __all__ = ["ReoptimizeOptions", "compute_diff", "reoptimize", "replace"]
