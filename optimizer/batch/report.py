@@ -245,7 +245,8 @@ def _fmt_value(value: Any, unit: str) -> str:
     if value is None:
         return "n/a"
     if isinstance(value, float):
-        text = f"{value:,.1f}" if unit != "%" or abs(value) >= 0.1 else f"{value:.3f}"
+        small = unit == "%" and 0 < abs(value) < 0.1  # e.g. a stockout rate of 0.04 %
+        text = f"{value:.3f}" if small else f"{value:,.1f}"
     else:
         text = f"{value:,}" if isinstance(value, int) else str(value)
     return f"{text} {unit}" if unit else text
