@@ -516,6 +516,12 @@ def merge_plans(
                 detail = (f"{u.detail} (territory {q}; first in territory {home}: "
                           f"{first.reason.value})").strip()
                 unassigned[u.job] = u.model_copy(update={"detail": detail})
+    jobs = {j.id: j for j in problem.jobs}
+    for job_id, u in list(unassigned.items()):  # contract rule 6: one reason for a pinned job
+        if jobs[job_id].pinned is not None and u.reason != UnassignedReason.PINNED_INFEASIBLE:
+            detail = f"{u.reason.value}: {u.detail}".strip().rstrip(":")
+            unassigned[job_id] = u.model_copy(
+                update={"reason": UnassignedReason.PINNED_INFEASIBLE, "detail": detail})
     order = {j.id: i for i, j in enumerate(problem.jobs)}
     unassigned_list = sorted(unassigned.values(), key=lambda u: order[u.job])
     eng_order = {e.id: i for i, e in enumerate(problem.engineers)}

@@ -169,3 +169,20 @@ def test_merge_of_empty_plans_is_a_valid_plan() -> None:
     assert merged.solver.partitions == 3
     assert merged.solver.border_offered == len(
         [j for jobs in border.offered.values() for j in jobs])
+
+
+def test_merge_gives_pinned_jobs_the_only_allowed_reason() -> None:
+    problem = generated()
+    parting = partition_problem(problem, 2, seed=0)
+    plans = []
+    for t in parting.territories:  # a territory that (wrongly) blames parts for a pinned job
+        un = [Unassigned(job=j.id, reason=UnassignedReason.PARTS_UNAVAILABLE)
+              for j in t.problem.jobs]
+        plans.append(Plan(problem_id=t.problem.id, routes=[], unassigned=un,
+                          kpis=compute_kpis(t.problem, [], un),
+                          solver=SolverInfo(status="fake", wall_s=0.0)))
+    merged = merge_plans(parting, plans)
+    assert validate(problem, merged) == []
+    pinned = [u for u in merged.unassigned if problem.job(u.job).pinned]
+    assert pinned and all(u.reason == UnassignedReason.PINNED_INFEASIBLE for u in pinned)
+    assert all(u.detail.startswith("parts_unavailable") for u in pinned)
