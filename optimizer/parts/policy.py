@@ -43,8 +43,8 @@ class PolicyKind(StrEnum):
 CLASS_METHOD = {
     DemandClass.SMOOTH: Method.SES,
     DemandClass.ERRATIC: Method.SES,
-    DemandClass.INTERMITTENT: Method.SBA,
-    DemandClass.LUMPY: Method.SBA,
+    DemandClass.INTERMITTENT: Method.SBA_LIFECYCLE,
+    DemandClass.LUMPY: Method.SBA_LIFECYCLE,
     DemandClass.NONE: Method.TSB,
 }
 

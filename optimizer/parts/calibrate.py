@@ -1,0 +1,101 @@
+"""Calibrate the system view's planned target by a rolling-origin backtest on the history.
+
+The expected overall stockout of the system view is biased low on real demand (forecast
+drift, lumpy tails the negative binomial misses, re-planning). Instead of trusting it, replay
+the last ``holdout`` periods of the *history* with the policy re-planned every period, for a
+grid of planned targets, and keep the loosest planned target whose realised in-sample overall
+stockout meets the goal. Only history is used, so applying the result to the future is an
+honest out-of-sample test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from optimizer.parts.policy import DEFAULT_CONFIG, PolicyConfig, SeriesInputs, plan_policies
+from optimizer.parts.simulate import simulate
+from optimizer.parts.system import steps_for_target, system_curve
+
+#: Planned overall targets tried, loosest first.
+TARGET_GRID = (0.03, 0.02, 0.015, 0.01, 0.007, 0.005, 0.003, 0.002, 0.001, 0.0005, 0.0002)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The planned target to use and the in-sample evidence behind it."""
+
+    planned_target: float
+    grid: tuple[float, ...]
+    realised: tuple[float, ...]  # in-sample realised overall stockout per grid value
+    holdout: int
+
+
+def system_levels(Y: np.ndarray, inputs: SeriesInputs, targets: tuple[float, ...],
+                  config: PolicyConfig = DEFAULT_CONFIG) -> tuple[np.ndarray, np.ndarray]:
+    """Reorder points (len(targets), n) of the system view for each overall target; and lots."""
+    t = plan_policies(Y, inputs, config)
+    assert t.model is not None
+    lot = t.order_up_to - t.reorder_point
+    curve = system_curve(t.model, inputs, lot)
+    s = np.stack([curve.at_step(steps_for_target(curve, g)) for g in targets])
+    return s, lot
+
+
+def initial_arrivals(Y: np.ndarray, start: int, lead: np.ndarray) -> np.ndarray:
+    """Pipeline at ``start``: the orders of the last L periods (one-for-one) still on the way."""
+    lead = np.rint(lead).astype(int)
+    init = np.zeros((len(Y), int(lead.max(initial=0)) + 1))
+    for k in range(1, init.shape[1]):
+        rows = np.flatnonzero(lead >= k)
+        init[rows, k] = Y[rows, start - 1 - lead[rows] + k]
+    return init
+
+
+def calibrate_target(Y: np.ndarray, inputs: SeriesInputs, goal: float = 0.01,
+                     holdout: int | None = None, config: PolicyConfig = DEFAULT_CONFIG,
+                     grid: tuple[float, ...] = TARGET_GRID,
+                     min_demands: int = 2) -> Calibration:
+    """Loosest planned target of ``grid`` whose in-sample rolling backtest meets ``goal``.
+
+    The history ``Y`` (n, T) is split at ``T - holdout`` (default a third, at least 6
+    periods); each period of the holdout is planned on everything before it, as in use.
+    Only series with ``min_demands`` demands before the split take part (the same rule
+    that selects the series planned for the future, so new parts do not bias the estimate).
+    """
+    Y = np.asarray(Y, dtype=float)
+    T = Y.shape[1]
+    h = holdout if holdout is not None else max(6, T // 3)
+    h = int(min(h, T - 6))
+    if h < 3:
+        return Calibration(goal, (goal,), (float("nan"),), 0)
+    start = T - h
+    rows = np.flatnonzero((Y[:, :start] > 0).sum(axis=1) >= min_demands)
+    if rows.size == 0:
+        return Calibration(goal, (goal,), (float("nan"),), 0)
+    Y = Y[rows]
+    inputs = inputs.take(rows)
+    n = len(rows)
+    s = np.zeros((len(grid), n, h))
+    lot = np.ones(n)
+    for k in range(h):
+        s[:, :, k], lot = system_levels(Y[:, : start + k], inputs, grid, config)
+    init = initial_arrivals(Y, start, inputs.lead_time)
+    kind = np.full(n, "base_stock", dtype=object)
+    kind[lot > 1] = "s_Q"
+    realised = []
+    for g in range(len(grid)):
+        r = simulate(Y[:, start:], kind, s[g], s[g] + lot[:, None],
+                     np.where(lot > 1, lot, 0.0)[:, None] * np.ones((1, h)), inputs.review,
+                     inputs.lead_time, pack_size=inputs.pack_size, moq=inputs.moq,
+                     initial_arrivals=init)
+        realised.append(float(r.short.sum() / max(r.demand.sum(), 1e-12)))
+    ok = [g for g, r in zip(grid, realised, strict=True) if r <= goal]
+    planned = max(ok) if ok else min(grid)
+    return Calibration(planned, tuple(grid), tuple(realised), h)
+
+
+def with_unit_costs(inputs: SeriesInputs) -> SeriesInputs:
+    """Inputs whose unit cost is 1: the system view then minimises stock units (MoS)."""
+    return replace(inputs, unit_cost=np.ones(len(inputs.unit_cost)))
