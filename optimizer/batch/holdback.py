@@ -202,15 +202,26 @@ def without_jobs(problem: Problem, job_ids: set[str]) -> Problem:
     return problem.model_copy(update={"jobs": [j for j in problem.jobs if j.id not in job_ids]})
 
 
-def committed_demand(problem: Problem, plan: Plan, held: list[HeldJob]) -> CommittedDemand:
+def committed_demand(problem: Problem, plan: Plan, held: list[HeldJob],
+                     parts: PartsData | None = None) -> CommittedDemand:
     """Parts tomorrow's work takes, by (location, part): pick-ups, van use and held jobs.
 
     Depot pick-ups count at the depot; parts a route uses beyond its pick-ups come from the
-    engineer's van (location id = engineer id); a held job's missing parts count at its depot.
+    engineer's van, counted at the van (location id = engineer id) when the parts data has it,
+    else at the depot that restocks the van (the one nearest the engineer's base); a held
+    job's missing parts count at its depot.
     """
     qty: dict[tuple[str, str], int] = defaultdict(int)
     jobs: dict[tuple[str, str], list[str]] = defaultdict(list)
     job_by_id = {j.id: j for j in problem.jobs}
+    known = {loc.location for loc in parts.locations} if parts is not None else None
+    engineers = {e.id: e for e in problem.engineers}
+
+    def van_location(engineer: str) -> str:
+        if known is None or engineer in known or engineer not in engineers:
+            return engineer
+        return parts_depot(problem, parts, engineers[engineer].start) or engineer
+
     for route in plan.routes:
         picked: dict[str, int] = defaultdict(int)
         used: dict[str, int] = defaultdict(int)
@@ -231,8 +242,9 @@ def committed_demand(problem: Problem, plan: Plan, held: list[HeldJob]) -> Commi
         for p, q in used.items():
             from_van = q - picked.get(p, 0)
             if from_van > 0:
-                qty[(route.engineer, p)] += from_van
-                jobs[(route.engineer, p)].extend(route_jobs[p])
+                van = van_location(route.engineer)
+                qty[(van, p)] += from_van
+                jobs[(van, p)].extend(route_jobs[p])
     for h in held:
         if h.depot is None:
             continue

@@ -356,7 +356,7 @@ def run_nightly(
     supply_pct = None
     with stages.stage("parts") as note:
         if parts is not None:
-            committed = committed_demand(todays, plan, held)
+            committed = committed_demand(todays, plan, held, parts)
             outcome = parts_stage.policies_and_orders(parts, committed, day)
             policy, orders, supply_pct = outcome.policy, outcome.orders, outcome.on_time_pct
             notes.extend(outcome.notes)

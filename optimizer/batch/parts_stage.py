@@ -1,7 +1,8 @@
 """The spare-parts stage of the nightly run: policies and tonight's orders.
 
 Tomorrow's jobs are added to what the order logic covers by moving the inventory position:
-the units they take at a location (depot pick-ups, van use, held jobs' parts at their depot)
+the units they take at a location (depot pick-ups, van use at the van or the depot that
+restocks it, held jobs' parts at their depot)
 come off ``on_hand`` there, and what on hand cannot give becomes ``backorders``. Position =
 on hand + on order - backorders, so the policy's reorder test and order-up-to quantity see
 them exactly as demand already committed. Order lines that cover such units say so in

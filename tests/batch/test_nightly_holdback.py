@@ -85,6 +85,10 @@ def test_committed_demand_counts_pickups_van_use_and_held_jobs(example, parts_di
     assert c.jobs[("D1", "P-2002")] == ["J003"] and c.jobs[("D1", "P-3003")] == ["J006"]
     assert [j.id for j in without_jobs(problem, {"J006"}).jobs] == [
         j.id for j in problem.jobs if j.id != "J006"]
+    # with parts data that has no van E01: the van is restocked from its depot, D1
+    c = committed_demand(problem, plan, held, read_parts_data(parts_dir))
+    assert c.qty == {("D1", "P-2002"): 1, ("D1", "P-1001"): 1, ("D1", "P-3003"): 2}
+    assert c.jobs[("D1", "P-1001")] == ["J001"]
 
 
 def test_committed_units_lower_the_inventory_position(parts_dir):
