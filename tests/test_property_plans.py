@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Collection
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -31,6 +32,21 @@ if PROFILE.deadline is not None:  # a global profile was named: keep our deadlin
 OPTIONS = SolveOptions(time_limit_s=2.0, max_solutions=10, seed=0)
 FIXTURES = sorted(DATA.glob("solver-*.json"))
 
+# Solver bugs these tests found that are not fixed yet (fixtures name them in "bug"). While a
+# bug is listed, its fixtures are strict xfails (once fixed they XPASS and fail: delete the
+# entry), and the generated-problem test tolerates exactly that symptom so that it goes on
+# finding others.
+KNOWN_SOLVER_BUGS: dict[str, str] = {
+    "pinned-reason": (
+        "an unassigned pinned job gets parts_unavailable or no_qualified_engineer; "
+        "contract rule 6 allows only pinned_infeasible"
+    ),
+    "tools-without-depots": (
+        "without depots, diagnose's tool check raises ValueError (shapes (n_tools,) and (0,)) "
+        "or, with one tool name, passes a job needing a tool nobody has (reason 'capacity')"
+    ),
+}
+
 
 @cache
 def _solver_missing() -> str | None:
@@ -48,10 +64,40 @@ def _require_solver() -> None:
         pytest.skip(reason)
 
 
-def _check_plan(problem: Problem, plan: Plan, expected: dict[str, Any], data: Any) -> None:
-    """The plan is valid, has every job once, and gives designed-infeasible jobs their reason."""
+def _wrong_pinned_reason(problem: Problem, plan: Plan, job_id: str | None) -> bool:
+    """The symptom of bug "pinned-reason": a pinned job unassigned with another reason."""
+    reasons = {u.job: u.reason for u in plan.unassigned}
+    job = next((j for j in problem.jobs if j.id == job_id), None)
+    return (
+        job is not None
+        and job.pinned is not None
+        and job.id in reasons
+        and reasons[job.id] != UnassignedReason.PINNED_INFEASIBLE
+    )
+
+
+def _check_plan(
+    problem: Problem,
+    plan: Plan,
+    expected: dict[str, Any],
+    data: Any,
+    tolerate: Collection[str] = (),
+) -> None:
+    """The plan is valid, has every job once, and gives designed-infeasible jobs their reason.
+
+    ``tolerate`` names known solver bugs whose exact symptom is let through.
+    """
     dump = json.dumps(data, sort_keys=True)
     violations = validate(problem, plan)
+    if "pinned-reason" in tolerate:
+        violations = [
+            v
+            for v in violations
+            if not (v.rule == Rule.PINNED and _wrong_pinned_reason(problem, plan, v.job))
+        ]
+        expected = {k: r for k, r in expected.items() if not _wrong_pinned_reason(problem, plan, k)}
+    if "tools-without-depots" in tolerate and not problem.depots:
+        expected = {k: r for k, r in expected.items() if not problem.job(k).required_tools}
     assert not violations, f"{format_violations(violations)}\nproblem: {dump}"
     placed = [s.job for r in plan.routes for s in r.stops if isinstance(s, JobStop)]
     listed = placed + [u.job for u in plan.unassigned]
@@ -120,8 +166,16 @@ def test_the_empty_plan_is_valid(gen: Generated) -> None:
 @given(problems())
 def _solver_plans_are_valid(gen: Generated) -> None:
     note(repr(gen))
-    plan = solve(gen.problem, OPTIONS)
-    _check_plan(gen.problem, plan, gen.expected, gen.data)
+    try:
+        plan = solve(gen.problem, OPTIONS)
+    except ValueError as exc:
+        needs_tools = any(j.required_tools for j in gen.problem.jobs)
+        known = "tools-without-depots" in KNOWN_SOLVER_BUGS and "broadcast" in str(exc)
+        if known and needs_tools and not gen.problem.depots:
+            event("known solver bug: tools-without-depots")
+            return
+        raise
+    _check_plan(gen.problem, plan, gen.expected, gen.data, tolerate=KNOWN_SOLVER_BUGS)
 
 
 def test_solver_plans_are_valid() -> None:
@@ -141,10 +195,14 @@ def test_solver_plan_of_the_contract_example_is_valid() -> None:
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
-def test_solver_regression_fixtures(path: Path) -> None:
-    """Problems that once broke the solver: ``{"problem", "expected", "note"}``."""
+def test_solver_regression_fixtures(path: Path, request: pytest.FixtureRequest) -> None:
+    """Problems that once broke the solver: ``{"note", "bug"?, "expected", "problem"}``."""
     _require_solver()
     fixture = json.loads(path.read_text())
+    bug = fixture.get("bug")
+    if bug in KNOWN_SOLVER_BUGS:
+        reason = f"known solver bug {bug!r}: {KNOWN_SOLVER_BUGS[bug]}"
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     problem = Problem.model_validate(fixture["problem"])
     expected = {k: UnassignedReason(v) for k, v in fixture.get("expected", {}).items()}
     _check_plan(problem, solve(problem, OPTIONS), expected, fixture["problem"])
