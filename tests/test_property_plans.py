@@ -162,6 +162,28 @@ def test_the_empty_plan_is_valid(gen: Generated) -> None:
 # ---------------------------------------------------------------- with the solver
 
 
+def _features(plan: Plan) -> list[str]:
+    """What a plan exercises, for ``--hypothesis-show-statistics`` (is the generator rich?)."""
+    from optimizer.models import BreakStop, DepotStop
+
+    stops = [s for r in plan.routes for s in r.stops]
+    extra = plan.kpis.model_extra or {}
+    found = {
+        "routes": bool(plan.routes),
+        "2+ jobs on a route": any(
+            sum(isinstance(s, JobStop) for s in r.stops) >= 2 for r in plan.routes
+        ),
+        "a depot pick-up": any(isinstance(s, DepotStop) and s.pickup for s in stops),
+        "a tool pick-up": any(isinstance(s, DepotStop) and s.pickup_tools for s in stops),
+        "a break": any(isinstance(s, BreakStop) for s in stops),
+        "overtime": plan.kpis.overtime_min > 0,
+        "a late job": extra.get("late_jobs", 0) > 0,
+        "an engineer with 2 routes": len({r.engineer for r in plan.routes}) < len(plan.routes),
+        "a capacity drop": any(u.reason == UnassignedReason.CAPACITY for u in plan.unassigned),
+    }
+    return [name for name, hit in found.items() if hit]
+
+
 @settings(PROFILE)
 @given(problems())
 def _solver_plans_are_valid(gen: Generated) -> None:
@@ -176,6 +198,8 @@ def _solver_plans_are_valid(gen: Generated) -> None:
             return
         raise
     _check_plan(gen.problem, plan, gen.expected, gen.data, tolerate=KNOWN_SOLVER_BUGS)
+    for feature in _features(plan):
+        event(f"plan has {feature}")
 
 
 def test_solver_plans_are_valid() -> None:
