@@ -159,7 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                    "unchanged": diff.unchanged, "retimed": len(diff.retimed),
                    "reassigned": len(diff.reassigned), "unassigned": len(diff.unassigned),
                    "added": len(diff.added), "sub_engineers": info.get("sub_engineers"),
-                   "sub_jobs": info.get("sub_jobs"), "note": info.get("solver_note", "")}
+                   "sub_jobs": info.get("sub_jobs"), "solver_time_s": info.get("solver_time_s"),
+                   "solver_wall_s": info.get("solver_wall_s"),
+                   "note": info.get("solver_note", "")}
             rows.append(row)
             print(f"{name:22} {mode:8} {wall:9.3f} {cpu:6.2f} {row['kept_pct']:7.1f} {ok!s:>5} "
                   f"{row['path']:7} {row['assigned']:8}  unchanged={diff.unchanged} "

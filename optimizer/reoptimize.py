@@ -87,8 +87,9 @@ class ReoptimizeOptions:
     ``optimizer.dispatch.solve`` on a sub-problem of the affected engineers, each with up to
     ``neighbours`` nearest others (at most ``max_sub_engineers`` in all), their future jobs and
     up to ``max_sub_pool`` jobs without a place. ``time_budget_s`` (None: no budget) bounds
-    the whole call: the solver gets ``solver_time_s`` or what the repair left of the budget,
-    whichever is less, and is skipped when too little is left.
+    the whole call: the solver gets ``solver_time_s`` or what the repair left of the budget
+    (less a reserve for merging and the solver's overrun), whichever is less, and is skipped
+    when too little is left.
     """
 
     reassign_cost: float = 240.0
@@ -103,6 +104,7 @@ class ReoptimizeOptions:
 
 
 _AFTER_SOLVE_S = 0.3  # merging, validating and comparing after the solver returns
+_SOLVER_OVERRUN_S = 0.3  # how far past its time limit solve() may return (reading, cap)
 _MIN_SOLVE_S = 0.3  # below this the solver is not worth starting
 _MIN_OPEN_MIN = 30  # a route with less time than this beside the drive home is left as it is
 
@@ -490,7 +492,8 @@ def reoptimize(
     info: dict[str, object] = {"path": "repair"}
     seconds = opt.solver_time_s
     if opt.time_budget_s is not None:
-        seconds = min(seconds, opt.time_budget_s - (time.perf_counter() - t0) - _AFTER_SOLVE_S)
+        seconds = min(seconds, opt.time_budget_s - (time.perf_counter() - t0) - _AFTER_SOLVE_S
+                      - _SOLVER_OVERRUN_S)
     if opt.solver_time_s > 0 and seconds < _MIN_SOLVE_S:
         info["solver_note"] = "no time left in the budget for the solver"
     elif opt.solver_time_s > 0:
@@ -736,6 +739,7 @@ def _improve(x: _Repaired, seconds: float) -> tuple[Plan | None, dict[str, objec
     warm = _warm_plan(x, sub, shift_route)
     note: dict[str, object] = {"sub_engineers": len(sub_engs), "sub_jobs": len(sub.jobs)}
     said: list[str] = []
+    t0 = time.perf_counter()
     try:
         sol = solve(sub, SolveOptions(
             time_limit_s=seconds, seed=opt.seed, initial_plan=warm, progress=said.append,
@@ -748,6 +752,8 @@ def _improve(x: _Repaired, seconds: float) -> tuple[Plan | None, dict[str, objec
         return None, note | {"path": "repair",
                              "solver_note": f"solver failed: {type(exc).__name__}: {exc}"}
     note["solver_status"] = sol.solver.status
+    note["solver_time_s"] = round(seconds, 3)
+    note["solver_wall_s"] = round(time.perf_counter() - t0, 3)
     note["solver_assigned"] = f"{sol.kpis.jobs_assigned}/{sol.kpis.jobs_total}"
     note["warm_start"] = "rejected" if any("warm start rejected" in m for m in said) else "used"
     merged = _merge(x, sub, sol, shift_route)
