@@ -13,7 +13,7 @@ from optimizer.models import Plan
 from optimizer.validate import validate
 
 # A work limit, not a time limit: the same plan on any machine and executor.
-OPTIONS = SolveOptions(max_solutions=3, seed=0)
+OPTIONS = SolveOptions(max_solutions=3, seed=0, time_limit_s=600)
 
 
 def _result(plan: Plan) -> dict[str, Any]:
