@@ -446,3 +446,119 @@ def test_each_break_is_reported_under_its_rule(case: Case) -> None:
 
 def test_every_case_says_what_its_message_names() -> None:
     assert set(MENTIONS) == {c.id for c in CASES}
+
+
+# ---------------------------------------------------------------- beyond one rule at a time
+
+
+def _two_day_tiny(pickup_day: int, job_day: int) -> tuple[Json, Json]:
+    """Tiny, with E1 working two days: the depot visit on one day, job A on another."""
+    pb, pl = tiny_problem(), tiny_plan()
+    pb["engineers"][0]["shifts"].append({"start": at("08:00", 25), "end": at("12:00", 25)})
+    e1 = pl["routes"][0]
+    depot, job = e1["stops"]
+    day = {24: 0, 25: 1}
+
+    def route(stop: dict[str, Any], d: int) -> Json:
+        moved = {
+            k: v.replace("-24T", f"-{d}T") if isinstance(v, str) else v for k, v in stop.items()
+        }
+        end = moved["end"]
+        return {
+            "engineer": "E1",
+            "shift": day[d],
+            "start_time": at("08:00", d),
+            "end_time": end[:11] + f"{int(end[11:13]):02d}:{int(end[14:16]) + 10:02d}" + end[16:],
+            "distance_km": 10.0,
+            "travel_min": 20,
+            "stops": [moved],
+        }
+
+    depot = {**depot, "arrival": at("08:10"), "start": at("08:10"), "end": at("08:20")}
+    job = {**job, "arrival": at("08:10"), "start": at("08:10"), "end": at("08:40")}
+    pl["routes"][0:1] = [route(depot, pickup_day), route(job, job_day)]
+    pl["routes"].sort(key=lambda r: r["start_time"])
+    return pb, pl
+
+
+def test_parts_and_tools_carry_over_to_a_later_shift() -> None:
+    """Picked up on the 24th, used on the 25th: van stock and tools follow the engineer."""
+    pb, pl = _two_day_tiny(pickup_day=24, job_day=25)
+    violations = validate(*build(pb, pl, refresh_kpis=True))
+    assert violations == [], format_violations(violations)
+
+
+def test_parts_and_tools_picked_up_the_day_after_are_too_late() -> None:
+    """Used on the 24th, picked up on the 25th: both the part and the ladder are missing."""
+    pb, pl = _two_day_tiny(pickup_day=25, job_day=24)
+    violations = validate(*build(pb, pl, refresh_kpis=True))
+    assert {v.rule for v in violations} == {Rule.PARTS, Rule.TOOLS}, format_violations(violations)
+
+
+def test_all_violations_are_reported_with_where() -> None:
+    """Three independent mistakes give three violations, each locating its stop and job."""
+    pb, pl = example_problem(), example_plan()
+    pl["unassigned"] = []  # J005 lost
+    _set(_stop(pl, 1, 2), start=at("10:40"), end=at("12:10"))  # J003 before its arrival
+    pb["jobs"][1]["excluded_engineers"] = ["E01"]  # J002 excludes E01
+    violations = validate(*build(pb, pl))
+    by_rule = {v.rule: v for v in violations}
+    assert set(by_rule) == {Rule.NOTHING_LOST, Rule.TIME, Rule.SKILLS}
+    assert len(violations) == 3
+    assert by_rule[Rule.TIME].route == 1 and by_rule[Rule.TIME].stop == 2
+    assert by_rule[Rule.TIME].engineer == "E02"
+    assert by_rule[Rule.SKILLS].job == "J002" and by_rule[Rule.SKILLS].stop == 2
+    assert by_rule[Rule.NOTHING_LOST].job == "J005"
+    text = format_violations(violations)
+    assert text.startswith("3 violations:")
+    lines = text.splitlines()[1:]
+    assert [line.split("]")[0] for line in lines] == [
+        "  - [nothing_lost",
+        "  - [skills",
+        "  - [time",
+    ]
+
+
+def test_format_of_a_valid_plan() -> None:
+    assert format_violations([]) == "plan is valid: no violations"
+
+
+@pytest.mark.parametrize(
+    ("end_time", "valid"),
+    [
+        ("2026-11-24T14:03:00+08:00", True),  # exactly J002 end 13:45 + 18 min
+        ("2026-11-24T14:02:59+08:00", True),  # 1 s early: rounding, allowed
+        ("2026-11-24T14:02:58+08:00", False),  # 2 s early: not rounding any more
+        ("2026-11-24T14:02:00+08:00", False),  # a minute early
+    ],
+)
+def test_time_tolerance_is_one_second(end_time: str, valid: bool) -> None:
+    pb, pl = example_problem(), example_plan()
+    pl["routes"][0]["end_time"] = end_time
+    violations = validate(*build(pb, pl))
+    assert (violations == []) is valid, format_violations(violations)
+
+
+@pytest.mark.parametrize(
+    ("distance_km", "valid"),
+    [
+        (14.84, True),  # the legs: 14.842 km
+        (14.85, True),  # within 0.01 km
+        (14.86, False),  # 0.018 km off
+    ],
+)
+def test_distance_tolerance_is_a_hundredth_km(distance_km: float, valid: bool) -> None:
+    pb, pl = example_problem(), example_plan()
+    pl["routes"][0]["distance_km"] = distance_km
+    violations = validate(*build(pb, pl, refresh_kpis=True))
+    assert (violations == []) is valid, format_violations(violations)
+
+
+def test_the_example_end_time_may_be_later_than_the_earliest_return() -> None:
+    """E02 could be home at 12:21 but the example says 12:51: like arrival, end_time may wait."""
+    pb, pl = example_problem(), example_plan()
+    assert pl["routes"][1]["end_time"] == at("12:51")
+    pl["routes"][1]["end_time"] = at("12:21")
+    assert validate(*build(pb, pl)) == []
+    pl["routes"][1]["end_time"] = at("12:20")
+    assert {v.rule for v in validate(*build(pb, pl))} == {Rule.TIME}
