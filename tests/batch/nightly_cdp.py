@@ -16,6 +16,7 @@ import queue
 import re
 import select
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -201,11 +202,14 @@ def inspect_page(chromium: str, page: Path, checks: dict[str, str], *,
                  timeout_s: float = 45.0) -> PageReport:
     """Load ``page`` (a local file) and evaluate each JavaScript expression of ``checks``."""
     report = PageReport()
-    with tempfile.TemporaryDirectory(prefix="nightly-chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="nightly-chromium-",
+                                     ignore_cleanup_errors=True) as profile:
+        # A session of its own, so that the browser's helper processes end with it.
         proc = subprocess.Popen(
             [chromium, *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
              "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            start_new_session=True)
         try:
             url = _devtools_url(proc, timeout_s)
             ws = WebSocket(url)
@@ -249,9 +253,24 @@ def inspect_page(chromium: str, page: Path, checks: dict[str, str], *,
                         report.requests.append(req)
             ws.close()
         finally:
-            proc.kill()
-            proc.wait(timeout=10)
+            _stop(proc)
     return report
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """End the browser we started and its helpers (its own process group), then reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # helpers may take a moment to go
+        try:
+            os.killpg(proc.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.05)
 
 
 def _pump_lines(stream: Any, lines: queue.Queue) -> None:
