@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -207,8 +207,6 @@ def merge_plan(problem: Problem, solved: Plan, held: list[HeldJob],
     """The plan of the problem as read: solver routes (shift indices restored), held jobs added
     as ``parts_unavailable``, the solver's own ``parts_unavailable`` given a due date, and the
     KPIs recomputed."""
-    from datetime import timedelta
-
     routes = _remap_shifts(list(solved.routes), shift_index)
     jobs = {j.id: j for j in problem.jobs}
     unassigned: list[Unassigned] = []

@@ -15,7 +15,7 @@ from optimizer.batch.holdback import (
     without_jobs,
 )
 from optimizer.batch.parts_stage import annotate_orders, with_committed
-from optimizer.models import Job
+from optimizer.models import Job, Unassigned
 from optimizer.parts.data import read_parts_data
 
 DAY = date(2026, 11, 24)
@@ -120,3 +120,22 @@ def test_a_pinned_job_held_for_parts_is_pinned_infeasible(example, parts_dir):
     # contract rule 6: an unassigned pinned job's only reason is pinned_infeasible
     assert u.reason.value == "pinned_infeasible"
     assert u.detail.startswith("pinned to E01, but needs P-3003 x1") and u.parts_due == "2026-12-05"
+
+
+def test_solver_parts_unavailable_gets_a_due_date(example, parts_dir):
+    from optimizer.batch.nightly import merge_plan
+
+    problem, plan = example
+    # as if the solver had left J003 (needs P-2002) for lack of parts
+    e02 = plan.routes[1].model_copy(update={"stops": plan.routes[1].stops[:1]})
+    solved = plan.model_copy(update={
+        "routes": [plan.routes[0], e02],
+        "unassigned": [*plan.unassigned, Unassigned(job="J003", reason="parts_unavailable",
+                                                     detail="D1's P-2002 went to others")]})
+    merged = merge_plan(problem, solved, [], {"E01": [0], "E02": [0]},
+                        read_parts_data(parts_dir), DAY)
+    u = {x.job: x for x in merged.unassigned}["J003"]
+    # WH holds P-2002: a transfer ordered tonight reaches D1 after its 2-day lead time
+    assert u.parts_due == "2026-11-25"
+    assert u.detail == "D1's P-2002 went to others; parts due 2026-11-25 at D1"
+    assert merged.kpis.jobs_assigned == 3
