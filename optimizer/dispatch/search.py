@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from optimizer.dispatch.options import SolveOptions
 
 WORK_LIMIT_WALL_S = 3600.0
-LARGE_MODEL_NODES = 600
 STALL_CHECKS = 200_000
 
 
@@ -40,9 +39,7 @@ def search_plan(options: SolveOptions, n_nodes: int, time_share: float = 1.0) ->
     checks = options.max_iterations
     deterministic = work is not None or checks is not None
     limit = WORK_LIMIT_WALL_S if deterministic else max(0.05, options.time_limit_s * time_share)
-    first = (
-        "LOCAL_CHEAPEST_INSERTION" if n_nodes > LARGE_MODEL_NODES else "PARALLEL_CHEAPEST_INSERTION"
-    )
+    first = "LOCAL_CHEAPEST_INSERTION"
     return SearchPlan(
         first_solution=first,
         metaheuristic="GUIDED_LOCAL_SEARCH",

@@ -20,6 +20,7 @@ import numpy as np
 
 from optimizer.compile import Compiled, compile_problem
 from optimizer.dispatch.costs import compute_costs
+from optimizer.dispatch.decompose import n_parts_for, should_decompose, solve_decomposed
 from optimizer.dispatch.diagnose import Diagnosis, diagnose
 from optimizer.dispatch.layout import JOB_DEPOT, JOB_VAN, PICKUP, Layout, build_layout
 from optimizer.dispatch.model import RawSolution, build_model, solve_model
@@ -34,6 +35,19 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     """Plan ``problem``: a valid contract plan, every job placed or reported unassigned."""
     options = options or SolveOptions()
     t0 = time.perf_counter()
+    if should_decompose(problem):
+        if options.progress:
+            options.progress(
+                f"dispatch: {len(problem.jobs)} jobs: solving by territory "
+                f"({n_parts_for(problem)} territories)"
+            )
+        return solve_decomposed(problem, options, _solve_single, t0)
+    return _solve_single(problem, options, t0)
+
+
+def _solve_single(problem: Problem, options: SolveOptions, t0: float | None = None) -> Plan:
+    """One routing model for the whole problem."""
+    t0 = time.perf_counter() if t0 is None else t0
     log: Callable[[str], None] = options.progress or (lambda _m: None)
 
     c = compile_problem(problem)
