@@ -59,7 +59,8 @@ class Compiled:
     excluded: np.ndarray  # (J, E)
     preferred: np.ndarray  # (J, E)
     pinned_engineer: np.ndarray  # -1: not pinned
-    pinned_start: np.ndarray  # -1: no pinned start
+    pinned_start: np.ndarray  # minutes (may be < 0); valid where has_pinned_start
+    has_pinned_start: np.ndarray
     # parts and tools
     parts: tuple[str, ...]
     job_parts: np.ndarray  # (J, P)
@@ -190,6 +191,7 @@ def compile_problem(problem: Problem) -> Compiled:
     due = np.full(n_j, -1, dtype=np.int64)
     pin_e = np.full(n_j, -1, dtype=np.int64)
     pin_s = np.full(n_j, -1, dtype=np.int64)
+    has_pin_s = np.zeros(n_j, dtype=bool)
     for i, j in enumerate(jobs):
         if j.time_windows:
             has_w[i] = True
@@ -214,6 +216,7 @@ def compile_problem(problem: Problem) -> Compiled:
             pin_e[i] = eng_index[j.pinned.engineer]
             if j.pinned.start is not None:
                 pin_s[i] = mins(j.pinned.start)
+                has_pin_s[i] = True
 
     skill_ok = np.ones((n_j, n_e), dtype=bool)
     excluded = np.zeros((n_j, n_e), dtype=bool)
@@ -293,6 +296,7 @@ def compile_problem(problem: Problem) -> Compiled:
         preferred=preferred,
         pinned_engineer=pin_e,
         pinned_start=pin_s,
+        has_pinned_start=has_pin_s,
         parts=parts,
         job_parts=job_parts,
         van_stock=van,

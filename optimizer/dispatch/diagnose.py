@@ -154,7 +154,7 @@ def diagnose(c: Compiled) -> Diagnosis:
                 continue
             fits &= eng_of == pin
             ps = int(c.pinned_start[j])
-            if ps >= 0:
+            if c.has_pinned_start[j]:
                 for s in np.flatnonzero(fits):
                     es, ls = earliest_latest(c, j, s)
                     fits[s] = es <= ps <= ls
@@ -225,8 +225,8 @@ def _pin_problem(c: Compiled, j: int, pin: int, ok: np.ndarray, fits: np.ndarray
     if not (ok & mine).any():
         return f"pinned to {name}, whose van/depots cannot supply its parts or tools"
     ps = int(c.pinned_start[j])
-    if ps >= 0:
-        if not _in_windows(c.job_windows[j], ps):
+    if c.has_pinned_start[j]:
+        if c.job_has_windows[j] and not _in_windows(c.job_windows[j], ps):
             return f"pinned start {_fmt_hm(c, ps)} is outside the job's time windows"
         for s in np.flatnonzero(ok & mine):
             es, ls = earliest_latest(c, j, s)

@@ -98,7 +98,7 @@ def build_layout(c: Compiled, d: Diagnosis, jobs: np.ndarray, shifts: np.ndarray
         need_t = c.job_tools[j]
         w = c.job_windows[j]
         ps = int(c.pinned_start[j])
-        if ps >= 0:
+        if c.has_pinned_start[j]:
             w = np.array([[ps, ps]])
         van_ok = np.ones(len(vs), dtype=bool)
         if req.any():

@@ -5,23 +5,26 @@ routing model holds and ``costs.py`` for the objective and the drop-penalty tier
 
 Stability cap (``Stability.max_moved_jobs``): the cap on reassigned reference jobs cannot be
 expressed in the routing model, so it is enforced afterwards: if the solution moves more
-reference jobs than allowed, the moved jobs that are cheapest to keep (closest to their
-reference engineer's route in the solution) are pinned to their reference engineer (dropping
-allowed) and the model is solved again from the repaired routes, until the cap holds (at most
-``len(moved)`` rounds; in the last resort the excess moved jobs are left unassigned).
+reference jobs than allowed, the excess moved jobs that are cheapest to keep (closest to their
+reference engineer's route in the solution) are restricted to their reference engineer
+(dropping them stays allowed) and the model is solved again, warm-started from the solution
+without them. After two such rounds, the last resort restricts every reference job to its
+reference engineer (zero moves). A reference job that ends unassigned does not count as
+moved. With a cap, the first solve gets half the time limit, the rounds share the rest.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
 from optimizer.compile import Compiled, compile_problem
 from optimizer.dispatch.costs import compute_costs
 from optimizer.dispatch.decompose import n_parts_for, should_decompose, solve_decomposed
-from optimizer.dispatch.diagnose import Diagnosis, diagnose
+from optimizer.dispatch.diagnose import diagnose
 from optimizer.dispatch.layout import JOB_DEPOT, JOB_VAN, PICKUP, Layout, build_layout
 from optimizer.dispatch.model import RawSolution, build_model, solve_model
 from optimizer.dispatch.options import SolveOptions
@@ -66,8 +69,13 @@ def _solve_single(problem: Problem, options: SolveOptions, t0: float | None = No
     info: dict[str, object] = {"seed": options.seed}
     raw: RawSolution | None = None
     if layout.disjunctions:
-        raw, info2 = _solve_layout(c, d, layout, options, reference, log, t0)
+        cap = options.stability.max_moved_jobs if options.stability is not None else None
+        deadline = t0 + options.time_limit_s * (0.5 if cap is not None else 1.0)
+        raw, info2 = _solve_layout(c, layout, options, reference, log, deadline)
         info.update(info2)
+        if cap is not None and raw.found:
+            layout, raw, rounds = _enforce_cap(c, layout, raw, options, reference, log, t0, cap)
+            info["stability_rounds"] = rounds
     served = _served(layout, raw)
     routes = read_routes(c, layout, raw) if raw is not None and raw.found else []
     if raw is not None and not raw.found:
@@ -91,20 +99,21 @@ def _solve_single(problem: Problem, options: SolveOptions, t0: float | None = No
 
 def _solve_layout(
     c: Compiled,
-    d: Diagnosis,
     layout: Layout,
     options: SolveOptions,
     reference: dict[str, tuple[str, int]],
     log: Callable[[str], None],
-    t0: float,
+    deadline: float,
+    initial: list[list[int]] | None = None,
 ) -> tuple[RawSolution, dict[str, object]]:
+    t1 = time.perf_counter()
     costs = compute_costs(c, layout, options.affinity, options.stability, reference, log)
     parts_dims = _parts_dims(c, layout)
     depot_limits = _depot_limits(c, layout)
     built = build_model(c, layout, costs, parts_dims, depot_limits)
-    spent = time.perf_counter() - t0
+    spent = time.perf_counter() - t1
     sub = SolveOptions(
-        time_limit_s=max(0.1, options.time_limit_s - spent - 0.2),
+        time_limit_s=max(0.1, deadline - time.perf_counter() - 0.2),
         seed=options.seed,
         max_solutions=options.max_solutions,
         max_iterations=options.max_iterations,
@@ -119,7 +128,8 @@ def _solve_layout(
         f"dispatch: model of {layout.n_nodes} nodes, {layout.n_vehicles} vehicles built in "
         f"{spent:.1f} s; searching ({plan.first_solution} + {plan.metaheuristic}, {limit})"
     )
-    initial = _initial_routes(c, layout, options) if options.initial_plan is not None else None
+    if initial is None and options.initial_plan is not None:
+        initial = _initial_routes(c, layout, options)
     raw = solve_model(built, plan, initial, log)
     info: dict[str, object] = {
         "objective": raw.objective,
@@ -132,6 +142,64 @@ def _solve_layout(
         "warm_start": initial is not None,
     }
     return raw, info
+
+
+def _enforce_cap(
+    c: Compiled,
+    layout: Layout,
+    raw: RawSolution,
+    options: SolveOptions,
+    reference: dict[str, tuple[str, int]],
+    log: Callable[[str], None],
+    t0: float,
+    cap: int,
+) -> tuple[Layout, RawSolution, int]:
+    """Re-solve until at most ``cap`` reference jobs changed engineer (see module docstring)."""
+    ref_eng = {c.job_index[j]: c.eng_index.get(e, -1) for j, (e, _t) in reference.items()}
+    veh_eng = c.shift_engineer[layout.vehicles]
+    for rounds in range(1, 4):
+        moved = []
+        on_route: dict[int, list[int]] = {}
+        for r in raw.routes:
+            e = int(veh_eng[r.vehicle])
+            on_route.setdefault(e, []).extend(int(c.job_loc[layout.job[n]]) for n in r.nodes)
+            for n in r.nodes:
+                j = int(layout.job[n])
+                if layout.kind[n] != PICKUP and j in ref_eng and ref_eng[j] != e:
+                    moved.append(j)
+        if len(moved) <= cap:
+            return layout, raw, rounds - 1
+        if rounds < 3:
+            cost = {j: _keep_cost(c, j, ref_eng[j], on_route) for j in moved}
+            fix = set(sorted(moved, key=lambda j: (cost[j], j))[: len(moved) - cap])
+        else:
+            fix = set(ref_eng)  # last resort: no reference job may change engineer
+        log(f"dispatch: {len(moved)} jobs moved (cap {cap}); keeping {len(fix)} on their engineer")
+        allowed = list(layout.allowed)
+        for n in range(layout.n_nodes):
+            j = int(layout.job[n])
+            if j in fix:
+                mine = np.flatnonzero(veh_eng == ref_eng[j])
+                al = layout.allowed[n]
+                allowed[n] = mine if al is None else np.intersect1d(al, mine)
+        layout = replace(layout, allowed=tuple(allowed))
+        initial: list[list[int]] = [[] for _ in range(layout.n_vehicles)]
+        for r in raw.routes:
+            initial[r.vehicle] = [n for n in r.nodes if int(layout.job[n]) not in fix]
+        left = t0 + options.time_limit_s - time.perf_counter()
+        deadline = time.perf_counter() + max(0.1, left / (4 - rounds))
+        raw, _ = _solve_layout(c, layout, options, reference, log, deadline, initial)
+        if not raw.found:
+            break
+    return layout, raw, 3
+
+
+def _keep_cost(c: Compiled, j: int, e: int, on_route: dict[int, list[int]]) -> float:
+    """How far job ``j`` is from its reference engineer's route (km): cheap to keep if near."""
+    if e < 0:
+        return float("inf")
+    locs = on_route.get(e) or [int(c.eng_start_loc[e])]
+    return float(c.travel.km[c.job_loc[j], locs].min())
 
 
 def _served(layout: Layout, raw: RawSolution | None) -> set[int]:
