@@ -87,8 +87,8 @@ def generate_problem(
         minutes = round(hh * 60)
         return datetime.combine(day, time(0, 0), tz) + timedelta(minutes=minutes)
 
-    # A territory of ~60 km² per engineer, at least a 12 km radius.
-    radius_km = max(12.0, math.sqrt(max(n_engineers, 1) * 60.0 / math.pi))
+    # A territory of ~25 km² per engineer (a dense metro), at least a 10 km radius.
+    radius_km = max(10.0, math.sqrt(max(n_engineers, 1) * 25.0 / math.pi))
     catalogue = dict(parts_catalogue or default_parts_catalogue(seed=seed + 7))
     parts_by_trade: dict[str, list[str]] = {t: [] for t in TRADES}
     for part, trade in catalogue.items():
@@ -206,12 +206,12 @@ def _jobs(rng, n, radius_km, centre, engineers, fast, parts_by_trade, at, parts,
         windows: list[TimeWindow] = []
         due = None
         if kind == "emergency":
-            duration = int(rng.choice([45, 60, 75, 90]))
+            duration = int(rng.choice([30, 45, 60]))
             release = float(rng.choice([8.0, 8.0, 8.5, 9.0, 10.0, 11.0, 13.0, 14.0]))
             windows = [TimeWindow(start=at(release), end=at(19.0))]
             due = at(release + 4.0)
         elif kind == "repair":
-            duration = int(rng.choice([30, 45, 60, 60, 90]))
+            duration = int(rng.choice([20, 30, 30, 45, 60]))
             if priority is Priority.HIGH:
                 due = at(18.0)
             slot = rng.random()
@@ -222,13 +222,13 @@ def _jobs(rng, n, radius_km, centre, engineers, fast, parts_by_trade, at, parts,
                 windows = [TimeWindow(start=at(8.0), end=at(12.0)),
                            TimeWindow(start=at(15.0), end=at(18.0))]
         elif kind == "maintenance":
-            duration = int(rng.choice([30, 40, 45, 60]))
+            duration = int(rng.choice([20, 30, 30, 45]))
             level = int(rng.choice([1, 1, 2]))
             if rng.random() < 0.5:
                 s = float(rng.choice([8.0, 13.0]))
                 windows = [TimeWindow(start=at(s), end=at(s + 4.0))]
         else:  # installation
-            duration = int(rng.choice([60, 90, 120]))
+            duration = int(rng.choice([45, 60, 90]))
             s = float(rng.choice([8.0, 10.0, 13.0]))
             windows = [TimeWindow(start=at(s), end=at(s + 3.0))]
         required_parts: dict[str, int] = {}
