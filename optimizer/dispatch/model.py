@@ -235,6 +235,7 @@ def _parameters(plan: SearchPlan) -> pywrapcp.RoutingSearchParameters:
         routing_enums_pb2.LocalSearchMetaheuristic, plan.metaheuristic
     )
     params.time_limit.FromMilliseconds(int(plan.time_limit_s * 1000))
+    params.guided_local_search_lambda_coefficient = plan.gls_lambda
     if plan.solution_limit is not None:
         params.solution_limit = int(plan.solution_limit)
     return params

@@ -196,7 +196,10 @@ def read_unassigned(
             reason, detail = d.reasons[j]
         elif j not in modelled and c.job_parts[j].any():
             reason = UnassignedReason.PARTS_UNAVAILABLE
-            detail = "no qualified van holds its parts and no depot that does is open in time"
+            detail = (
+                "no qualified van holds its parts, and the depot stock that could was "
+                "reserved for more urgent jobs (or the depot is not open in time)"
+            )
         else:
             reason = UnassignedReason.CAPACITY
             shifts = np.flatnonzero(d.candidates[j])
@@ -207,7 +210,10 @@ def read_unassigned(
                 "around higher-value work"
             )
             if c.pinned_engineer[j] >= 0:
-                reason = UnassignedReason.PINNED_INFEASIBLE
                 detail = f"pinned to {c.eng_ids[int(c.pinned_engineer[j])]}, who cannot fit it"
+        if c.pinned_engineer[j] >= 0 and reason != UnassignedReason.PINNED_INFEASIBLE:
+            # contract rule 6: a pinned job left out is pinned_infeasible, whatever the cause
+            detail = f"{reason.value}: {detail}"
+            reason = UnassignedReason.PINNED_INFEASIBLE
         out.append(Unassigned(job=c.job_ids[j], reason=reason, detail=detail))
     return out

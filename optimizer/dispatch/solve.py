@@ -233,6 +233,8 @@ def _parts_dims(c: Compiled, layout: Layout) -> list[int]:
 
 def _depot_limits(c: Compiled, layout: Layout) -> list[tuple[int, int]]:
     """(depot, part) pairs whose stock all pick-ups together could exceed."""
+    if layout.reserved:
+        return []
     pu = np.flatnonzero(layout.kind == PICKUP)
     out = []
     for dp in range(len(c.depot_loc)):

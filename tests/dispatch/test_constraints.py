@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from optimizer.dispatch import layout as layout_module
 from tests.dispatch.helpers import (
     at,
     engineer,
@@ -272,3 +275,24 @@ def test_capacity_load() -> None:
     assert len(where(plan)) == 2
     plan = run(problem([engineer("E1", capacity=12)], jobs))
     assert len(where(plan)) == 2
+
+
+def test_depot_stock_reserved_in_large_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above EXACT_STOCK_JOBS jobs stock is granted up front: never over-committed either."""
+    monkeypatch.setattr(layout_module, "EXACT_STOCK_JOBS", 0)
+    engs = [engineer("E1"), engineer("E2")]
+    jobs = [
+        job("A", km=3, dur=300, required_parts={"P": 1}, priority="low"),
+        job("B", km=4, dur=300, required_parts={"P": 1}, priority="high"),
+    ]
+    plan = run(problem(engs, jobs, [_depot({"P": 1})]))
+    assert set(where(plan)) == {"B"}
+    assert reasons(plan) == {"A": "parts_unavailable"}
+    plan = run(problem(engs, jobs, [_depot({"P": 2})]))
+    assert len(where(plan)) == 2
+
+
+def test_pinned_job_left_out_is_always_pinned_infeasible() -> None:
+    jobs = [job("A", required_parts={"P": 1}, pinned={"engineer": "E1"})]
+    plan = run(problem([engineer("E1")], jobs))
+    assert reasons(plan) == {"A": "pinned_infeasible"}
