@@ -99,3 +99,83 @@ def calibrate_target(Y: np.ndarray, inputs: SeriesInputs, goal: float = 0.01,
 def with_unit_costs(inputs: SeriesInputs) -> SeriesInputs:
     """Inputs whose unit cost is 1: the system view then minimises stock units (MoS)."""
     return replace(inputs, unit_cost=np.ones(len(inputs.unit_cost)))
+
+
+#: Bounds of the demand-count bins of :func:`demand_groups` (declared, not tuned).
+COUNT_BINS = (4, 7, 13, 25)
+N_GROUPS = 2 * (len(COUNT_BINS) + 1)
+
+
+def demand_groups(Y: np.ndarray) -> np.ndarray:
+    """Group per series: bin of the number of demand periods (new parts first) x lumpy or not."""
+    from optimizer.parts.classify import DemandClass, classify_sbc
+
+    k = (np.asarray(Y) > 0).sum(axis=1)
+    lumpy = classify_sbc(Y) == DemandClass.LUMPY
+    return np.digitize(k, COUNT_BINS) * 2 + lumpy.astype(int)
+
+
+@dataclass(frozen=True)
+class GroupCalibration:
+    """A planned target per demand group, from the in-sample rolling backtest."""
+
+    targets: tuple[float, ...]  # per group (N_GROUPS)
+    realised: float  # in-sample overall stockout with these targets
+    on_hand: float  # in-sample average on-hand units with these targets
+    holdout: int
+
+    def for_series(self, Y: np.ndarray) -> np.ndarray:
+        """Planned target per series of history ``Y`` (its group's)."""
+        return np.asarray(self.targets)[demand_groups(Y)]
+
+
+def calibrate_groups(Y: np.ndarray, inputs: SeriesInputs, goal: float = 0.01,
+                     holdout: int | None = None, config: PolicyConfig = DEFAULT_CONFIG,
+                     grid: tuple[float, ...] = TARGET_GRID,
+                     min_demands: int = 2) -> GroupCalibration:
+    """Planned target per demand group minimising in-sample stock for an overall ``goal``.
+
+    Same rolling in-sample backtest as :func:`calibrate_target`; each grid value's realised
+    short units and on hand are summed per group (groups fixed at the split), then a
+    Lagrangian sweep picks one grid value per group: least total on hand whose total short
+    is within ``goal`` of the demand. Falls back to the tightest value everywhere.
+    """
+    Y = np.asarray(Y, dtype=float)
+    T = Y.shape[1]
+    h = int(min(holdout if holdout is not None else max(6, T // 3), T - 6))
+    start = T - h
+    rows = np.flatnonzero((Y[:, :max(start, 0)] > 0).sum(axis=1) >= min_demands)
+    tight = tuple([min(grid)] * N_GROUPS)
+    if h < 3 or rows.size == 0:
+        return GroupCalibration(tight, float("nan"), float("nan"), 0)
+    Y, inputs, n = Y[rows], inputs.take(rows), len(rows)
+    s = np.zeros((len(grid), n, h))
+    lot = np.ones(n)
+    for k in range(h):
+        s[:, :, k], lot = system_levels(Y[:, : start + k], inputs, grid, config)
+    init = initial_arrivals(Y, start, inputs.lead_time)
+    kind = np.full(n, "base_stock", dtype=object)
+    kind[lot > 1] = "s_Q"
+    group = demand_groups(Y[:, :start])
+    short = np.zeros((len(grid), N_GROUPS))
+    held = np.zeros((len(grid), N_GROUPS))
+    for g in range(len(grid)):
+        r = simulate(Y[:, start:], kind, s[g], s[g] + lot[:, None],
+                     np.where(lot > 1, lot, 0.0)[:, None] * np.ones((1, h)), inputs.review,
+                     inputs.lead_time, pack_size=inputs.pack_size, moq=inputs.moq,
+                     initial_arrivals=init)
+        short[g] = np.bincount(group, r.short, minlength=N_GROUPS)
+        held[g] = np.bincount(group, r.avg_on_hand_units, minlength=N_GROUPS)
+    demand = Y[:, start:].sum()
+    cols = np.arange(N_GROUPS)
+    best = None
+    for lam in np.geomspace(1e-2, 1e5, 400):
+        pick = (held + lam * short).argmin(axis=0)
+        tot_short, tot_held = short[pick, cols].sum(), held[pick, cols].sum()
+        if tot_short <= goal * demand and (best is None or tot_held < best[0]):
+            best = (tot_held, tot_short, pick)
+    if best is None:
+        pick = np.full(N_GROUPS, int(np.argmin(grid)))
+        best = (held[pick, cols].sum(), short[pick, cols].sum(), pick)
+    return GroupCalibration(tuple(float(grid[i]) for i in best[2]),
+                            float(best[1] / max(demand, 1e-12)), float(best[0]), h)
