@@ -10,7 +10,8 @@ usable engineer shift; nodes and costs come ready-made from ``layout.py`` and ``
 - breaks: ``SetBreakIntervalsOfVehicle`` with the nodes' service as visit transits, each break
   additionally kept inside [route start, route end] so that it can be written as a stop.
 - parts: per-part capacity dimensions limit van use per shift; depot copies of a job are
-  paired with a pickup node; shared depot stock is a linear constraint on pickups' actives.
+  paired with a pickup node; shared depot stock is a linear constraint on pickups' actives
+  in small models, reserved per job up front in larger ones (see ``layout.py``).
 - load: a capacity dimension when some engineer has a capacity.
 - soft job->engineer costs: a dimension with per-vehicle unary transits and span cost 1.
 """
