@@ -36,20 +36,7 @@ FIXTURES = sorted(DATA.glob("solver-*.json"))
 # bug is listed, its fixtures are strict xfails (once fixed they XPASS and fail: delete the
 # entry), and the generated-problem test tolerates exactly that symptom so that it goes on
 # finding others.
-KNOWN_SOLVER_BUGS: dict[str, str] = {
-    "pinned-reason": (
-        "an unassigned pinned job gets parts_unavailable or no_qualified_engineer; "
-        "contract rule 6 allows only pinned_infeasible"
-    ),
-    "depot-hours-infeasible": (
-        "a depot whose open hours start after a shift start (or a job's only time) makes the "
-        "routing model find no solution: status 'infeasible', every job dropped"
-    ),
-    "tools-without-depots": (
-        "without depots, diagnose's tool check raises ValueError (shapes (n_tools,) and (0,)) "
-        "or, with one tool name, passes a job needing a tool nobody has (reason 'capacity')"
-    ),
-}
+KNOWN_SOLVER_BUGS: dict[str, str] = {}
 
 
 @cache

@@ -96,7 +96,9 @@ def diagnose(c: Compiled) -> Diagnosis:
     cand = np.zeros((n_j, n_s), dtype=bool)
     reasons: dict[int, tuple[R, str]] = {}
     eng_of = c.shift_engineer
-    any_depot_tools = c.depot_tools.any(axis=0) if len(c.depot_tools) else np.zeros(0, bool)
+    any_depot_tools = (
+        c.depot_tools.any(axis=0) if len(c.depot_tools) else np.zeros(len(c.tools), bool)
+    )
 
     for j in range(n_j):
         qual = c.qualified[j]

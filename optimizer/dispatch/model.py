@@ -188,9 +188,10 @@ def build_model(
     # Pickup before its job, same vehicle.
     for p, d in layout.pairs:
         pi, di = manager.NodeToIndex(p), manager.NodeToIndex(d)
+        # Same vehicle and pickup first are what a pickup-and-delivery pair means. No extra
+        # constraint on the cumuls: it would bind unperformed pairs too, whose windows may
+        # not meet (a depot opening after a job's only time made the whole model infeasible).
         routing.AddPickupAndDelivery(pi, di)
-        solver.Add(routing.VehicleVar(pi) == routing.VehicleVar(di))
-        solver.Add(time.CumulVar(pi) <= time.CumulVar(di))
 
     # Shared depot stock.
     pickups = np.flatnonzero(layout.kind == PICKUP)
