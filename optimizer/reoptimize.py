@@ -8,7 +8,8 @@
    start, with a single window ``[start, start]`` and ``duration_min`` = end - start (a
    ``job_delayed`` moves the end; a ``job_finished`` sets it). The stop an engineer is travelling
    to at ``now`` is frozen too (travel under way is not undone), unless he became unavailable or
-   reported a position.
+   reported a position, or the reports leave him busy past ``now`` or unable to make its planned
+   arrival. A planned stop a report overlaps or leaves no time to reach is not done (re-planned).
 2. **Shifts** are cut by ``engineer_unavailable``: a shift overlapping [from, until) keeps
    [start, from] (extended to let frozen work finish and the engineer drive home) and
    [until, end]; breaks are clipped to the piece they fit, those inside the gap dropped.
@@ -221,6 +222,7 @@ def reoptimize(
     done: dict[str, list[_Done]] = {}
     future: dict[tuple[str, int], list[Stop]] = {}
     route_start: dict[tuple[str, int], datetime] = {}
+    underway: dict[tuple[str, int], datetime] = {}  # route whose next stop may be under way
     for r in plan.routes:
         key = (r.engineer, r.shift)
         fr: list[_Done] = []
@@ -234,14 +236,11 @@ def reoptimize(
                 rest.append(s)
             else:
                 fr.append(_Done(r.engineer, s))
-        # travel under way toward the next stop
+        # travel under way toward the next stop: decided once reports have settled history
         if rest and not isinstance(rest[0], BreakStop) and r.engineer not in gone_now \
-                and r.engineer not in position and r.start_time <= now:
-            prev_end = fr[-1].stop.end if fr else r.start_time
-            nxt = rest[0]
-            if prev_end <= now and not (isinstance(nxt, JobStop) and nxt.job in cancelled):
-                fr.append(_Done(r.engineer, nxt))
-                rest = rest[1:]
+                and r.engineer not in position and r.start_time <= now \
+                and not (isinstance(rest[0], JobStop) and rest[0].job in cancelled):
+            underway[key] = r.start_time
         done.setdefault(r.engineer, []).extend(fr)
         future[key] = rest
         if fr:
@@ -291,7 +290,20 @@ def reoptimize(
                 warnings.append(f"{eng}: planned stop at {d.stop.start.isoformat()} "
                                 "clashes with a reported or delayed job: not done")
         done[eng] = sorted(keep, key=lambda d: d.stop.start)
-    _fit_reported(problem, all_jobs, done, warnings)
+    _fit_history(problem, all_jobs, done, warnings, not_done)
+    for key, rt0 in underway.items():
+        eid, si = key
+        nxt = future[key][0]
+        sh = problem.engineer(eid).shifts[si]
+        hist = [d.stop for d in done.get(eid, []) if _in_shift(sh, d.stop.start)]
+        chain = _Chain(problem, all_jobs, problem.engineer(eid).start, rt0)
+        for st in hist:
+            chain.add(st)
+        if chain.end_any <= now and nxt.arrival >= chain.need(chain.loc_of(nxt)):
+            done.setdefault(eid, []).append(_Done(eid, nxt))
+            done[eid].sort(key=lambda d: d.stop.start)
+            future[key] = future[key][1:]
+            route_start[key] = rt0
     frozen_job = {d.stop.job: (eng, d) for eng, lst in done.items() for d in lst
                   if isinstance(d.stop, JobStop)}
     for jid in cancelled & set(frozen_job):
@@ -512,33 +524,86 @@ def reoptimize(
     return after, plan_after.model_copy(update={"solver": solver}), diff
 
 
-def _fit_reported(problem: Problem, jobs: dict, done: dict[str, list[_Done]],
-                  warnings: list[str]) -> None:
-    """Move a reported stop later when the travel model cannot reach it in time from the
-    stop before it (or from home at the shift start): the contract plan must stay valid."""
-    depots = {d.id: d.location for d in problem.depots}
+def _in_shift(sh: Shift, t: datetime) -> bool:
+    return sh.start <= t <= sh.end + timedelta(minutes=sh.max_overtime_min)
+
+
+class _Chain:
+    """An engineer's frozen stops in one shift, in order: when he can be at the next place.
+
+    Mirrors the contract's time rule (``validate``): the next arrival is at least the last
+    located stop's end plus the travel plus the breaks taken since, and after those breaks.
+    """
+
+    def __init__(self, problem: Problem, jobs: dict, start, t0: datetime) -> None:
+        self.problem, self.jobs = problem, jobs
+        self.depots = {d.id: d.location for d in problem.depots}
+        self.loc, self.end, self.pause, self.end_any = start, t0, timedelta(0), t0
+        self._cache: dict[tuple, int] = {}
+
+    def loc_of(self, st: Stop):
+        """The place of a job or depot stop (None for a break)."""
+        if isinstance(st, JobStop):
+            return self.jobs[st.job].location
+        return self.depots[st.depot] if isinstance(st, DepotStop) else None
+
+    def need(self, loc) -> datetime:
+        """Earliest arrival at ``loc`` after the stops added so far."""
+        k = (self.loc.lat, self.loc.lon, loc.lat, loc.lon)
+        if k not in self._cache:
+            self._cache[k] = int(travel_matrix(self.problem.travel, [self.loc, loc]).minutes[0, 1])
+        return max(self.end + timedelta(minutes=self._cache[k]) + self.pause, self.end_any)
+
+    def fits(self, st: Stop) -> bool:
+        """Whether ``st`` can follow the stops added so far as it is."""
+        loc = self.loc_of(st)
+        return st.start >= self.end_any if loc is None else st.arrival >= self.need(loc)
+
+    def add(self, st: Stop) -> None:
+        loc = self.loc_of(st)
+        if loc is None:
+            self.pause += st.end - st.start
+        else:
+            self.loc, self.end, self.pause = loc, st.end, timedelta(0)
+        self.end_any = max(self.end_any, st.end)
+
+
+def _fit_history(problem: Problem, jobs: dict, done: dict[str, list[_Done]],
+                 warnings: list[str], not_done: list[str]) -> None:
+    """Make each engineer's frozen stops a chain the travel model can drive, in time order.
+
+    A reported stop the travel model cannot reach in time from the stop before it (or from home
+    at the shift start) moves later; a planned stop that cannot follow the (reported) stop
+    before it did not happen as planned: it leaves history (``not_done``, re-planned), since a
+    report wins over planned history. The contract plan must stay valid.
+    """
     for eid, lst in done.items():
         eng = problem.engineer(eid)
-        prev_loc, prev_end = eng.start, None
-        for k, d in enumerate(lst):
+        keep: list[_Done] = []
+        chain, cur = None, None
+        for d in lst:
             st = d.stop
-            if isinstance(st, BreakStop):
-                prev_end = st.end
-                continue
-            loc = jobs[st.job].location if isinstance(st, JobStop) else depots[st.depot]
-            if prev_end is None:
-                sh = next((x for x in eng.shifts if x.start <= st.start <= x.end), None)
-                prev_end = sh.start if sh is not None else st.start
-            need = prev_end + timedelta(minutes=int(
-                travel_matrix(problem.travel, [prev_loc, loc]).minutes[0, 1]))
-            if d.reported and st.start < need:
-                shift = need - st.start
-                st = st.model_copy(update={"arrival": need, "start": need,
-                                           "end": st.end + shift})
-                lst[k] = _Done(eid, st, reported=True)
-                warnings.append(f"{eid}: reported {st.job} moved {shift} later: the travel "
-                                "model cannot reach it in time")
-            prev_loc, prev_end = loc, st.end
+            sh = next((x for x in eng.shifts if _in_shift(x, st.start)), None)
+            if chain is None or sh is not cur:
+                chain, cur = _Chain(problem, jobs, eng.start, sh.start if sh else st.start), sh
+            if not chain.fits(st):
+                if d.reported:
+                    need = chain.need(chain.loc_of(st))
+                    shift = need - st.start
+                    st = st.model_copy(update={"arrival": need, "start": need,
+                                               "end": st.end + shift})
+                    d = _Done(eid, st, reported=True)
+                    warnings.append(f"{eid}: reported {st.job} moved {shift} later: the travel "
+                                    "model cannot reach it in time")
+                else:
+                    if isinstance(st, JobStop):
+                        not_done.append(st.job)
+                    warnings.append(f"{eid}: planned stop at {st.start.isoformat()} leaves no "
+                                    "time to get there after a reported or delayed job: not done")
+                    continue
+            chain.add(st)
+            keep.append(d)
+        done[eid] = keep
 
 
 def piece_of_flat(c: Compiled, eid: str, piece: int) -> int:
