@@ -583,7 +583,9 @@ def _fit_history(problem: Problem, jobs: dict, done: dict[str, list[_Done]],
         chain, cur = None, None
         for d in lst:
             st = d.stop
-            sh = next((x for x in eng.shifts if _in_shift(x, st.start)), None)
+            sh = next((x for x in eng.shifts if _in_shift(x, st.start)), None) or next(
+                (x for x in sorted(eng.shifts, key=lambda x: x.start) if st.start < x.start),
+                None)  # reported before his shift: it starts at the shift start at the earliest
             if chain is None or sh is not cur:
                 chain, cur = _Chain(problem, jobs, eng.start, sh.start if sh else st.start), sh
             if not chain.fits(st):

@@ -166,3 +166,16 @@ def test_finished_late_before_a_taken_break(solver_s):
                                options=ReoptimizeOptions(solver_time_s=solver_s))
     assert not validate(after, new), format_violations(validate(after, new))
     assert _stops(new)["A"].end == _t("10:00")
+
+
+def test_finished_before_the_shift_starts_moves_after_the_drive():
+    """A reported at 09:00 (shift start) for a 20-min job would have started before the shift:
+    it moves to the shift start plus the drive from home (09:15), with a warning."""
+    problem = _problem({"A": (20, None), "B": (45, None)})
+    plan = _plan(problem, [_job("B", "09:15", "09:15", "10:00"),
+                           _job("A", "10:15", "10:15", "10:35")])
+    ev = _events("09:00", _finished("A", "09:00"))
+    after, new, diff = reoptimize(problem, plan, ev, options=ReoptimizeOptions(solver_time_s=0))
+    assert not validate(after, new), format_violations(validate(after, new))
+    assert (_stops(new)["A"].start, _stops(new)["A"].end) == (_t("09:15"), _t("09:35"))
+    assert any("moved" in w for w in diff.warnings or [])
