@@ -6,16 +6,24 @@ jobs find none in 30 s), so above ``DECOMPOSE_JOBS`` jobs the problem is cut wit
 ``optimizer.partition`` (k-means territories of about ``PART_JOBS`` jobs, engineers shared by
 work, depot stock split exactly between territories, a border pass that offers each
 territory's left-out jobs to its neighbour, and a merge with KPIs over the whole problem).
-Each territory is solved by the single-model solver; the wall-clock budget is shared out
-as the territories are solved (first round ``FIRST_ROUND_SHARE`` of it). Under a work limit
-the per-territory solves are deterministic, and so is the whole.
+
+Territories are independent, so each round (first solves, then border passes) runs them on
+``SolveOptions.workers`` processes (default: the CPUs this process may use, at most
+``MAX_WORKERS``). The wall-clock budget is shared out by *waves* of ``workers`` territories:
+the first round gets ``FIRST_ROUND_SHARE`` of what is left, the border round the rest. With 2
+workers each territory gets about twice the search time of a serial run. Under a work limit
+every territory solve is deterministic and its inputs do not depend on the order or process in
+which the others ran, so the plan is the same with any number of workers.
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
+import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -25,6 +33,7 @@ from optimizer.models import Plan, Problem
 DECOMPOSE_JOBS = 250
 PART_JOBS = 100
 FIRST_ROUND_SHARE = 0.75
+MAX_WORKERS = 2
 
 
 def n_parts_for(problem: Problem) -> int:
@@ -36,48 +45,73 @@ def should_decompose(problem: Problem) -> bool:
     return len(problem.jobs) > DECOMPOSE_JOBS and len(problem.engineers) > 1
 
 
+def n_workers(options: SolveOptions, n_parts: int) -> int:
+    """Processes for the territory solves: ``options.workers`` or the usable CPUs (capped)."""
+    if options.workers is not None:
+        return max(1, min(int(options.workers), n_parts))
+    if mp.current_process().daemon:  # e.g. a pool or Dask worker: may not start processes
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_WORKERS, n_parts))
+
+
+def solve_territory(sub: Problem, opts: SolveOptions) -> Plan:
+    """One territory with the single-model solver (module level, so that it can be pickled)."""
+    from optimizer.dispatch.solve import _solve_single
+
+    if not sub.jobs or not sub.engineers:
+        from optimizer.partition import empty_plan
+
+        return empty_plan(sub)
+    return _solve_single(sub, replace(opts, progress=None))
+
+
 def solve_decomposed(
     problem: Problem,
     options: SolveOptions,
-    solve_single: Callable[[Problem, SolveOptions], Plan],
     t0: float,
 ) -> Plan:
-    """Partition, solve each territory with ``solve_single``, merge (see module docstring)."""
+    """Partition, solve the territories (in parallel), merge (see module docstring)."""
     from optimizer.partition import solve_by_territory
 
     log = options.progress or (lambda _m: None)
     n_parts = n_parts_for(problem)
+    workers = n_workers(options, n_parts)
     deadline = t0 + options.time_limit_s - 0.5
-    calls = {"first": 0, "border": 0}
+    rounds = {"n": 0}
+    pool: ProcessPoolExecutor | None = None
 
-    def solve_part(sub: Problem, opts: SolveOptions) -> Plan:
-        now = time.perf_counter()
-        if calls["first"] < n_parts:
-            calls["first"] += 1
-            left = n_parts - calls["first"] + 1
-            budget = options.time_limit_s * FIRST_ROUND_SHARE / n_parts
-            share = min(budget, max(0.2, (deadline - now) * FIRST_ROUND_SHARE / left))
-            stage = f"territory {calls['first']}/{n_parts}"
-        else:
-            calls["border"] += 1
-            share = max(0.2, (deadline - now) / max(1, n_parts - calls["border"] + 1))
-            stage = f"border pass {calls['border']}"
+    def run(fn: Callable[[Any], Plan], items: Sequence[Any]) -> list[Plan]:
+        nonlocal pool
+        rounds["n"] += 1
+        first = rounds["n"] == 1
+        waves = max(1, math.ceil(len(items) / workers))
+        left = max(0.0, deadline - time.perf_counter())
+        share = max(0.2, left * (FIRST_ROUND_SHARE if first else 1.0) / waves)
+        stage = "territories" if first else "border passes"
         log(
-            f"dispatch: {stage}: {len(sub.jobs)} jobs, {len(sub.engineers)} engineers"
-            + ("" if opts.max_solutions or opts.max_iterations else f", {share:.1f} s")
+            f"dispatch: {len(items)} {stage} on {workers} process(es)"
+            + ("" if options.max_solutions or options.max_iterations else f", {share:.1f} s each")
         )
-        if not sub.jobs or not sub.engineers:
-            from optimizer.partition import empty_plan
+        items = [(sub, replace(opts, time_limit_s=share)) for sub, opts in items]
+        if workers == 1 or len(items) == 1:
+            return [fn(x) for x in items]
+        if pool is None:
+            pool = ProcessPoolExecutor(max_workers=workers)
+        return list(pool.map(fn, items))
 
-            return empty_plan(sub)
-        return solve_single(sub, replace(opts, time_limit_s=share, progress=None))
-
-    def serial(fn: Callable[[Any], Plan], items: Sequence[Any]) -> list[Plan]:
-        return [fn(x) for x in items]
-
-    plan = solve_by_territory(
-        problem, options, serial, n_parts=n_parts, seed=options.seed, solve_fn=solve_part
-    )
+    try:
+        plan = solve_by_territory(
+            problem, options, run, n_parts=n_parts, seed=options.seed, solve_fn=solve_territory
+        )
+    finally:
+        if pool is not None:
+            pool.shutdown()
     info = plan.solver.model_dump()
-    info.update(wall_s=round(time.perf_counter() - t0, 3), decomposed=True, seed=options.seed)
+    info.update(
+        wall_s=round(time.perf_counter() - t0, 3), decomposed=True, seed=options.seed,
+    )
     return plan.model_copy(update={"solver": type(plan.solver)(**info)})

@@ -37,7 +37,9 @@ class SolveOptions:
     ``initial_plan`` warm-starts the search from an existing plan's routes. ``affinity`` maps
     job id -> {engineer id: cost paid when the job is NOT on that engineer} (soft preferences;
     the contract's ``preferred_engineers`` are added by the solver itself). ``progress`` gets
-    one-line messages for stderr.
+    one-line messages for stderr. ``workers`` is how many processes solve the territories of a
+    large problem (None: the usable CPUs, at most 2; the plan under a work limit is the same
+    for any value).
     """
 
     time_limit_s: float = 30.0
@@ -48,3 +50,4 @@ class SolveOptions:
     stability: Stability | None = None
     affinity: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     progress: Callable[[str], None] | None = None
+    workers: int | None = None

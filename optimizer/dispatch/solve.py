@@ -44,7 +44,7 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
                 f"dispatch: {len(problem.jobs)} jobs: solving by territory "
                 f"({n_parts_for(problem)} territories)"
             )
-        return solve_decomposed(problem, options, _solve_single, t0)
+        return solve_decomposed(problem, options, t0)
     return _solve_single(problem, options, t0)
 
 

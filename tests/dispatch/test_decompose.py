@@ -1,0 +1,36 @@
+"""Large problems solved by territory: the plan does not depend on the number of processes."""
+
+from __future__ import annotations
+
+import pytest
+
+import optimizer.dispatch.decompose as decompose
+from optimizer.dispatch import SolveOptions, solve
+from optimizer.synthetic import generate_problem
+from optimizer.validate import validate
+
+
+@pytest.fixture
+def small_territories(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decompose a 60-job day into 3 territories of about 20 jobs."""
+    monkeypatch.setattr(decompose, "DECOMPOSE_JOBS", 30)
+    monkeypatch.setattr(decompose, "PART_JOBS", 20)
+
+
+@pytest.mark.usefixtures("small_territories")
+def test_same_plan_with_one_or_two_processes_under_a_work_limit() -> None:
+    p = generate_problem(n_jobs=60, n_engineers=6, seed=3)
+    plans = [
+        solve(p, SolveOptions(max_solutions=30, seed=1, workers=w)) for w in (1, 2)
+    ]
+    for plan in plans:
+        assert plan.solver.decomposed  # type: ignore[attr-defined]
+        assert validate(p, plan) == []
+    one, two = (pl.model_dump(exclude={"solver"}) for pl in plans)
+    assert one == two
+
+
+def test_workers_default_and_cap() -> None:
+    assert decompose.n_workers(SolveOptions(workers=4), n_parts=3) == 3
+    assert decompose.n_workers(SolveOptions(workers=1), n_parts=3) == 1
+    assert 1 <= decompose.n_workers(SolveOptions(), n_parts=10) <= decompose.MAX_WORKERS
