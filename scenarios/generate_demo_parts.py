@@ -5,22 +5,47 @@ A central warehouse ``WH-CENTRAL`` (supplied by the supplier) resupplies three d
 with a trade (``skill``), and two years of intermittent daily demand at the depots ending
 2026-11-23: compound Poisson (occurrences per day, sizes 1 + geometric), some slow, some lumpy.
 
+Today's stock (``stock.csv``, ``on_order.csv``) is what a network running the engine's own
+policy would hold: the policy is planned on the generated history with ``optimizer.parts``,
+then the network is replayed under it over the last ``WARM_UP_DAYS`` days of that history
+(depots review daily and order from the centre, which ships what it has and owes the rest;
+the centre reviews on Thursdays and orders from the supplier; lead times are sampled). The
+replay stops before tonight's review, so today's positions, open orders, backorders and the
+few stockouts are the ones that policy produced, and tonight's orders are an ordinary night's.
+One disruption is added: the supplier of ``SHORTAGE_PARTS`` has been on allocation for
+``DISRUPTION_DAYS`` days, so the network has run dry of the busiest of them (backorders, and
+open orders due when the late deliveries land).
+
     python scenarios/generate_demo_parts.py [--out scenarios/demo] [--seed 7]
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from optimizer.parts.data import read_parts_data
+from optimizer.parts.plan import plan_policy
 
 N_PARTS = 300
 END = pd.Timestamp("2026-11-23")
 DAYS = 730
 DEPOTS = ["D-NORTH", "D-EAST", "D-SOUTH"]
 CENTRAL = "WH-CENTRAL"
+WARM_UP_DAYS = 365  # days of history replayed under the policy to reach today's positions
+CENTRAL_REVIEW_WEEKDAY = 3  # Thursday
+# Parts whose supplier deliveries of the last DISRUPTION_DAYS slipped past today (supplier on
+# allocation): the network runs dry of them. Chosen among parts the dispatch demo's jobs need
+# (seed 20261124) and no van carries, so the demo shows jobs held for parts.
+SHORTAGE_PARTS = ("P-0074", "P-0133", "P-0229", "P-0241", "P-0050", "P-0262")
+DISRUPTION_DAYS = 150
 
 CATALOGUE = {
     "refrigeration": ["compressor", "evaporator fan motor", "defrost heater", "door gasket",
@@ -89,26 +114,146 @@ def generate(seed: int = 7) -> dict[str, pd.DataFrame]:
                                   "part": np.array(ids)[p_idx], "qty": size}))
     demand = pd.concat(rows).sort_values(["date", "location", "part"], ignore_index=True)
 
-    # today's stock: around a month of demand at each depot, more at the centre
-    mean_day = demand.groupby(["location", "part"])["qty"].sum() / DAYS
-    stock_rows = []
-    for loc in [CENTRAL, *DEPOTS]:
-        m = (mean_day.unstack(0).reindex(ids).fillna(0).sum(axis=1) if loc == CENTRAL
-             else mean_day.get(loc, pd.Series(dtype=float)).reindex(ids).fillna(0))
-        days_cover = 40 if loc == CENTRAL else 20
-        on_hand = rng.poisson(m.to_numpy() * days_cover * rng.uniform(0.2, 1.6, N_PARTS))
-        stock_rows.append(pd.DataFrame({"location": loc, "part": ids, "on_hand": on_hand,
-                                        "on_order": 0, "backorders": 0}))
-    stock = pd.concat(stock_rows, ignore_index=True)
-    stock = stock[(stock["on_hand"] > 0) | (rng.random(len(stock)) < 0.3)]
-    open_pick = rng.choice(N_PARTS, 25, replace=False)
-    on_order = pd.DataFrame({
-        "location": CENTRAL, "part": np.array(ids)[open_pick],
-        "qty": rng.integers(1, 6, 25) * parts["pack_size"].to_numpy()[open_pick],
-        "due": (END + pd.to_timedelta(rng.integers(1, 21, 25), unit="D")).strftime("%Y-%m-%d"),
+    tables = {"parts": parts, "locations": locations, "lead_times": lead_times,
+              "demand": demand}
+    stock, on_order = todays_positions(tables, rng)
+    return {**tables, "stock": stock, "on_order": on_order}
+
+
+def _order_qty(position, s, S, Q, is_q, pack, moq):
+    """The engine's ordering rule (PARTS.md): 0 above ``s``, else up to S or multiples of Q."""
+    Q = np.maximum(Q, 1.0)
+    qty = np.where(is_q, np.ceil((s - position + 1) / Q) * Q, S - position)
+    qty = np.maximum(np.ceil(qty / pack) * pack, moq)
+    return np.where((position <= s) & (qty > 0), qty, 0.0)
+
+
+def _lead_days(rng, mean, std):
+    """Sampled lead times in whole days (the engine simulator's convention: >= 0)."""
+    return np.maximum(np.rint(rng.normal(mean, std)), 0).astype(int)
+
+
+def todays_positions(tables: dict[str, pd.DataFrame],
+                     rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``stock`` and ``on_order`` tables after running the engine's policy on the history."""
+    parts, locations, lead_times = tables["parts"], tables["locations"], tables["lead_times"]
+    ids = parts["part"].tolist()
+    P = len(ids)
+    every = pd.MultiIndex.from_product([[CENTRAL, *DEPOTS], ids], names=["location", "part"])
+    zero = pd.DataFrame({"on_hand": 0, "on_order": 0, "backorders": 0}, index=every)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, frame in tables.items():
+            frame.to_csv(Path(tmp) / f"{name}.csv", index=False)
+        zero.reset_index().to_csv(Path(tmp) / "stock.csv", index=False)
+        policy = plan_policy(read_parts_data(tmp)).table.set_index(["location", "part"])
+
+    def grid(column: str, locs: list[str]) -> np.ndarray:  # (len(locs), P)
+        return policy[column].unstack(0).reindex(index=ids, columns=locs).to_numpy(float).T
+
+    def rule(locs: list[str]) -> tuple[np.ndarray, ...]:
+        return (grid("reorder_point", locs), grid("order_up_to", locs), grid("order_qty", locs),
+                policy["policy"].unstack(0).reindex(index=ids, columns=locs).to_numpy().T
+                == "s_Q")
+
+    pack = parts["pack_size"].to_numpy(float)
+    moq = parts["moq"].to_numpy(float)
+    loc = locations.set_index("location")
+    c_lt_mean = np.full(P, loc.at[CENTRAL, "lead_time_days_mean"])
+    c_lt_std = np.full(P, loc.at[CENTRAL, "lead_time_days_std"])
+    over = lead_times.set_index("part").reindex(ids)
+    has = over["lead_time_days_mean"].notna().to_numpy()
+    c_lt_mean[has] = over["lead_time_days_mean"].to_numpy(float)[has]
+    c_lt_std[has] = over["lead_time_days_std"].to_numpy(float)[has]
+    d_lt_mean = loc.loc[DEPOTS, "lead_time_days_mean"].to_numpy(float)[:, None]
+    d_lt_std = loc.loc[DEPOTS, "lead_time_days_std"].to_numpy(float)[:, None]
+
+    H = WARM_UP_DAYS
+    days = pd.date_range(END - pd.Timedelta(days=H - 1), END, freq="D")
+    dem = (tables["demand"].assign(date=pd.to_datetime(tables["demand"]["date"]))
+           .query("date >= @days[0]")
+           .pivot_table(index=["location", "part"], columns="date", values="qty",
+                        aggfunc="sum", fill_value=0))
+    dem = dem.reindex(columns=days, fill_value=0).reindex(
+        pd.MultiIndex.from_product([DEPOTS, ids]), fill_value=0)
+    demand = dem.to_numpy(float).reshape(len(DEPOTS), P, H)
+
+    c_s, c_S, c_Q, c_isq = (a[0] for a in rule([CENTRAL]))
+    d_s, d_S, d_Q, d_isq = rule(DEPOTS)
+    # H days ago: each position somewhere in (s, S], all of it on hand
+    c_hand = np.maximum(c_s + 1 + np.floor(rng.random(P) * np.maximum(c_S - c_s, 1)), 0)
+    d_hand = np.maximum(d_s + 1 + np.floor(rng.random(d_s.shape) * np.maximum(d_S - d_s, 1)),
+                        0)
+    # a supplier on allocation: deliveries of a few busy parts due in the last weeks slipped
+    disrupted = np.isin(ids, SHORTAGE_PARTS)
+    slip = rng.integers(4, 22, P)  # the supplier's new promise, days from today
+    horizon = H + 200
+    c_arr = np.zeros((P, horizon))  # supplier deliveries to the centre, by day
+    d_arr = np.zeros((len(DEPOTS), P, horizon))  # shipments arriving at the depots
+    c_open = np.zeros(P)
+    d_open = np.zeros_like(d_hand)  # ordered from the centre, not yet received
+    d_bo = np.zeros_like(d_hand)  # customer demand waiting at the depot
+    owed = np.zeros_like(d_hand)  # depot orders the centre could not ship yet
+    placed = np.zeros_like(d_hand)  # depot orders placed yesterday evening
+    for t, day in enumerate(days):
+        # the centre: receipts, then yesterday's depot orders and older debts, depot by depot;
+        # a shipment leaves in the morning and arrives ``lead time`` days after the order
+        c_hand += c_arr[:, t]
+        c_open -= c_arr[:, t]
+        owed += placed
+        for j in range(len(DEPOTS)):
+            ship = np.minimum(c_hand, owed[j])
+            c_hand -= ship
+            owed[j] -= ship
+            lt = _lead_days(rng, np.full(P, d_lt_mean[j, 0]), d_lt_std[j, 0])
+            np.add.at(d_arr[j], (np.arange(P), np.minimum(t + lt, horizon - 1)), ship)
+        if day.day_of_week == CENTRAL_REVIEW_WEEKDAY:
+            qty = _order_qty(c_hand + c_open - owed.sum(axis=0), c_s, c_S, c_Q, c_isq, pack, moq)
+            arrive = t + 1 + _lead_days(rng, c_lt_mean, c_lt_std)
+            late = disrupted & (arrive >= H - DISRUPTION_DAYS)
+            arrive = np.where(late, np.maximum(arrive, H - 1 + slip), arrive)
+            np.add.at(c_arr, (np.arange(P), np.minimum(arrive, horizon - 1)), qty)
+            c_open += qty
+        # the depots: receipts serve backorders first, then today's demand
+        d_hand += d_arr[:, :, t]
+        d_open -= d_arr[:, :, t]
+        served = np.minimum(d_hand, d_bo)
+        d_hand -= served
+        d_bo -= served
+        served = np.minimum(d_hand, demand[:, :, t])
+        d_hand -= served
+        d_bo += demand[:, :, t] - served
+        # daily review in the evening, except tonight's: that is the nightly run's job
+        placed = np.zeros_like(d_hand)
+        if t < H - 1:
+            placed = _order_qty(d_hand + d_open - d_bo, d_s, d_S, d_Q, d_isq, pack, moq)
+            d_open += placed
+
+    def due(index: int) -> str:  # arrival on day index (H - 1 is today)
+        return (END + pd.Timedelta(days=index - (H - 1))).strftime("%Y-%m-%d")
+
+    rows = []
+    for i, j in zip(*np.nonzero(c_arr[:, H:]), strict=True):
+        rows.append((CENTRAL, ids[i], c_arr[i, H + j], due(H + j)))
+    c_next = [next((H + j for j in np.flatnonzero(c_arr[i, H:])), None) for i in range(P)]
+    for k, depot in enumerate(DEPOTS):
+        for i, j in zip(*np.nonzero(d_arr[k, :, H:]), strict=True):
+            rows.append((depot, ids[i], d_arr[k, i, H + j], due(H + j)))
+        for i in np.flatnonzero(owed[k] > 0):  # shipped when the centre's next delivery lands
+            at = c_next[i] if c_next[i] is not None else H + int(np.ceil(c_lt_mean[i]))
+            rows.append((depot, ids[i], owed[k, i], due(at + int(np.ceil(d_lt_mean[k, 0])))))
+    on_order = pd.DataFrame(rows, columns=["location", "part", "qty", "due"])
+    on_order["qty"] = on_order["qty"].astype(int)
+    on_order = on_order.sort_values(["location", "part", "due"], ignore_index=True)
+
+    stock = pd.DataFrame({
+        "location": np.repeat([CENTRAL, *DEPOTS], P), "part": ids * (1 + len(DEPOTS)),
+        "on_hand": np.concatenate([c_hand, d_hand.ravel()]),
+        "on_order": np.concatenate([c_open, d_open.ravel()]),
+        "backorders": np.concatenate([owed.sum(axis=0), d_bo.ravel()]),
     })
-    return {"parts": parts, "locations": locations, "lead_times": lead_times, "stock": stock,
-            "on_order": on_order, "demand": demand}
+    for col in ("on_hand", "on_order", "backorders"):
+        stock[col] = np.rint(stock[col]).astype(int)
+    return stock, on_order
 
 
 def main(argv: list[str] | None = None) -> int:

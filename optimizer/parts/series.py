@@ -109,9 +109,8 @@ def series_inputs(data: PartsData, keys: pd.DataFrame) -> SeriesInputs:
     lt = keys.join(locs[["lead_time_days_mean", "lead_time_days_std", "review_days"]],
                    on="location")
     if data.lead_times:
-        over = pd.DataFrame([x.model_dump() for x in data.lead_times]).set_index(
-            ["location", "part"])
-        o = keys.join(over, on=["location", "part"], rsuffix="_o")
+        over = pd.DataFrame([x.model_dump() for x in data.lead_times])
+        o = keys.merge(over, how="left", on=["location", "part"], suffixes=("", "_o"))
         has = o["lead_time_days_mean"].notna().to_numpy()
         lt.loc[has, "lead_time_days_mean"] = o.loc[has, "lead_time_days_mean"].to_numpy()
         lt.loc[has, "lead_time_days_std"] = o.loc[has, "lead_time_days_std"].to_numpy()
