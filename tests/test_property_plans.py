@@ -362,4 +362,6 @@ def test_one_job_routes_are_valid(gen: Generated) -> None:
         early = first.model_copy(update={"end_time": first.end_time - timedelta(minutes=1)})
         routes = [early if r is first else r for r in plan.routes]
         broken = plan.model_copy(update={"routes": routes})
-        assert {v.rule for v in validate(gen.problem, broken)} == {Rule.TIME}
+        rules = {v.rule for v in validate(gen.problem, broken)}
+        # In overtime the earlier return also changes overtime_min, which the KPIs must show.
+        assert Rule.TIME in rules and rules <= {Rule.TIME, Rule.KPIS}, rules

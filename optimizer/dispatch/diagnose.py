@@ -32,10 +32,13 @@ class Diagnosis:
 
 
 def van_allocation(c: Compiled) -> np.ndarray:
-    """Split each engineer's van stock between his shifts: q // m each, the rest to the first.
+    """Split each engineer's van stock between his shifts, by where the parts are needed.
 
     Van stock is per engineer across his shifts in time order; one route per shift cannot
     see the others, so each shift gets a fixed share that together never exceed the stock.
+    A part goes to the shifts in which the qualified jobs needing it can be done (each job's
+    need spread over its feasible shifts), largest remainders first; a part no such job
+    needs is split evenly, the rest to the first shift.
     """
     alloc = np.zeros((c.n_shifts, len(c.parts)), dtype=np.int64)
     for e in range(c.n_engineers):
@@ -45,8 +48,26 @@ def van_allocation(c: Compiled) -> np.ndarray:
         order = shifts[np.argsort(c.shift_start[shifts], kind="stable")]
         m = len(order)
         stock = c.van_stock[e]
-        for k, s in enumerate(order):
-            alloc[s] = stock // m + (stock % m if k == 0 else 0)
+        if m == 1:
+            alloc[order[0]] = stock
+            continue
+        weight = np.zeros((m, len(c.parts)), dtype=np.float64)
+        for j in np.flatnonzero(c.qualified[:, e] & (c.job_parts @ (stock > 0) > 0)):
+            fits = np.array([_job_fits_shift(c, int(j), int(s)) for s in order])
+            if fits.any():
+                weight[fits] += c.job_parts[j][None, :] / fits.sum()
+        for k in np.flatnonzero(stock):
+            q, w = int(stock[k]), weight[:, k]
+            if w.sum() <= 0:
+                share = np.full(m, q // m)
+                share[0] += q % m
+            else:
+                exact = q * w / w.sum()
+                share = np.floor(exact).astype(np.int64)
+                rest = q - int(share.sum())
+                for i in np.argsort(-(exact - share), kind="stable")[:rest]:
+                    share[i] += 1
+            alloc[order, k] = share
     return alloc
 
 
@@ -78,6 +99,14 @@ def earliest_latest(c: Compiled, j: int, s: int) -> tuple[int, int]:
         - int(m[loc, c.eng_end_loc[e]])
     )
     return es, ls
+
+
+def _job_fits_shift(c: Compiled, j: int, s: int) -> bool:
+    """Job ``j`` can start inside one of its windows in shift ``s`` (direct travel only)."""
+    es, ls = earliest_latest(c, j, s)
+    if es > ls:
+        return False
+    return not c.job_has_windows[j] or _window_fits(c.job_windows[j], es, ls)
 
 
 def _window_fits(windows: np.ndarray, es: int, ls: int) -> bool:
