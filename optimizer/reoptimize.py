@@ -322,7 +322,9 @@ def reoptimize(
                    "time_windows": [TimeWindow(start=s, end=s)],
                    "duration_min": _minutes(s, e)}
             if d.reported and (jid not in planned or planned[jid][0] != eng):
-                upd |= {"required_parts": {}, "required_tools": []}
+                # what happened: that engineer did it, with what he had
+                upd |= {"required_parts": {}, "required_tools": [], "required_skills": {},
+                        "excluded_engineers": [], "preferred_engineers": []}
             job = job.model_copy(update=upd)
         elif jid in delayed and jid in planned:
             ps = planned[jid][1].start
@@ -337,6 +339,11 @@ def reoptimize(
         hist = done.get(eng.id, [])
         shifts: list[Shift] = []
         for si, sh in enumerate(eng.shifts):
+            late = [d.stop.end for d in hist if d.stop.start > sh.start and not any(
+                _in_shift(x, d.stop.start) for x in eng.shifts) and not any(
+                sh.start < x.start <= d.stop.start for x in eng.shifts)]
+            if late:  # reported work after the shift's limit: the shift ran that long
+                sh = sh.model_copy(update={"end": max(sh.end, *late)})
             mine = [d.stop for d in hist if sh.start <= d.stop.start <= sh.end
                     + timedelta(minutes=sh.max_overtime_min)]
             pieces = _subtract(sh.start, sh.end, unavailable.get(eng.id, []))
@@ -345,13 +352,18 @@ def reoptimize(
                 pieces.append((sh.start, mine[-1].end, True))
             piece_of[(eng.id, si)] = []
             for a, b, cut in sorted(pieces):
-                in_piece = [s for s in mine if a <= s.start <= b or (s.start < a and s.end > a)]
+                lim = b if cut else b + timedelta(minutes=sh.max_overtime_min)
+                in_piece = [s for s in mine if a <= s.start <= lim or (s.start < a and s.end > a)]
                 if cut and in_piece:
                     b = max(b, max(in_piece[-1].end, now) + timedelta(minutes=_home_minutes(
                         problem, eng, in_piece)))
                     a = min(a, in_piece[0].start)
                 home = _home_minutes(problem, eng, in_piece) if cut else 0
                 ot = 0 if cut else sh.max_overtime_min
+                home_at = None
+                if in_piece and not cut:  # frozen work past the limit: the overtime happened
+                    home_at = max(s.end for s in in_piece) + timedelta(
+                        minutes=_home_minutes(problem, eng, in_piece))
                 resume = max(a, now, in_piece[-1].end if in_piece else a)
                 breaks = []
                 for br in sh.breaks:
@@ -366,10 +378,19 @@ def reoptimize(
                         continue  # missed, and the engineer is leaving: no break to take
                     elif lo <= hi or (not cut and lo <= b):
                         hi = max(hi, lo)
-                        if hi < resume <= b and not cut:
+                        if hi < resume and not cut:
                             hi = resume
                         breaks.append(Break(earliest=min(lo, hi), latest=hi,
                                             duration_min=br.duration_min))
+                if home_at is not None:  # ... with the breaks still to take
+                    owed = [br for br in breaks if not any(
+                        isinstance(s, BreakStop) and br.earliest <= s.start <= br.latest
+                        for s in in_piece)]
+                    if owed:
+                        home_at = max(home_at, now + timedelta(minutes=_home_minutes(
+                            problem, eng, in_piece))) + timedelta(
+                            minutes=sum(br.duration_min for br in owed))
+                    ot = max(ot, _minutes(b, home_at))
                 piece_of[(eng.id, si)].append(len(shifts))
                 shifts.append(Shift(start=a, end=b, max_overtime_min=ot, breaks=breaks))
         new_engs.append(eng.model_copy(update={"shifts": shifts}))
@@ -497,8 +518,7 @@ def reoptimize(
     prev_reason = {u.job: (u.reason.value, u.detail) for u in plan.unassigned}
     reasons = {j: prev_reason[c.job_ids[j]] for j in left if c.job_ids[j] in prev_reason
                and j in prev_un}
-    plan_after = board_plan(board, left, status="reoptimized", wall_s=time.perf_counter() - t0,
-                            reasons=reasons)
+    plan_after = _safety_net(after, board, left, old_eng, opt, reasons, t0, warnings)
     diff = compute_diff(plan, plan_after, added=[j.id for j in added_jobs],
                         cancelled=sorted(cancelled_out), warnings=warnings)
     info: dict[str, object] = {"path": "repair"}
@@ -688,6 +708,70 @@ def _repair(r: WorkRoute, minutes: np.ndarray, pool: list[int], c: Compiled) -> 
                 r.future.remove(y)
                 pool.append(y.ref)
     schedule(r, minutes)
+
+
+def _settle_idle(board: Board) -> None:
+    """A route with history and nothing left to do goes home when its history ends (not at
+    ``now``, which may be past the shift's limit)."""
+    m = board.minutes
+    for r in board.routes:
+        if r.prefix and not r.future:
+            last = max(r.prefix, key=lambda x: x.end)
+            loc = next((x.loc for x in reversed(r.prefix) if x.loc >= 0), r.home)
+            r.end_time = min(r.end_time, last.end + int(m[loc, r.end_loc]))
+
+
+def _culprit(board: Board, ri: int, v) -> int | None:
+    """The future job of route ``ri`` to take out for violation ``v`` (None: none)."""
+    r = board.routes[ri]
+    jobs = [k for k, x in enumerate(r.future) if x.kind == "job"]
+    if not jobs:
+        return None
+    if v.stop is not None:
+        k = v.stop - len(r.prefix)
+        if k >= 0:
+            before = [i for i in jobs if i <= k]
+            return r.future[before[-1] if before else jobs[0]].ref
+    return r.future[jobs[-1]].ref
+
+
+def _safety_net(after: Problem, board: Board, left: list[int], old_eng: dict[int, int],
+                opt: ReoptimizeOptions, reasons: dict, t0: float, warnings: list[str],
+                rounds: int = 4) -> Plan:
+    """The repaired plan, with every future job the validator objects to taken out and
+    re-inserted (left unassigned in the last round); history is never touched."""
+    from optimizer.validate import validate
+
+    c = board.c
+    route_of = {(c.eng_ids[r.eng], int(c.shift_index[r.shift])): ri
+                for ri, r in enumerate(board.routes)}
+    for k in range(rounds + 1):
+        _settle_idle(board)
+        plan = board_plan(board, left, status="reoptimized", wall_s=time.perf_counter() - t0,
+                          reasons=reasons)
+        bad = validate(after, plan)
+        if not bad or k == rounds:
+            return plan
+        out: list[int] = []
+        for v in bad:
+            j = c.job_index.get(v.job) if v.job is not None else None
+            ri = route_of.get((v.engineer, v.shift))
+            if j is None or not any(x.kind == "job" and x.ref == j
+                                    for r in board.routes for x in r.future):
+                j = _culprit(board, ri, v) if ri is not None else None
+            if j is not None and j not in out:
+                out.append(j)
+        if not out:
+            return plan
+        for j in out:
+            board.remove_job(j)
+            warnings.append(f"{c.job_ids[j]}: its planned place broke a rule "
+                            f"({next((v.rule.value for v in bad if v.job == c.job_ids[j]), 'time')}"
+                            "): re-planned")
+        for j in out:
+            if k == rounds - 1 or not _place(board, j, old_eng, opt):
+                left.append(j)
+    return plan
 
 
 def _eng_cost(board: Board, j: int, old_eng: dict[int, int], opt: ReoptimizeOptions):

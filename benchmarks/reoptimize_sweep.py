@@ -1,0 +1,172 @@
+"""Validity sweep of re-optimisation: count invalid plans by rule and event mix.
+
+Synthetic days (seeds x sizes, planned by greedy insertion or the solver) are re-optimised
+at several times of day under event mixes built like ``tests/reoptimize``'s ``_events``
+helper, on the repair path (``solver_time_s=0``). Each output plan is validated against the
+returned problem; a table of invalid plans per mix and per broken rule is printed. Usage::
+
+    python -m benchmarks.reoptimize_sweep [--seeds 15] [--sizes 60x8,150x15]
+        [--hours 1,2,3,4,5,6,7,8,9] [--planner greedy|solver|both] [--jobs 4] [--show 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
+
+from optimizer.compile import compile_problem
+from optimizer.events import Events
+from optimizer.insertion import board_plan, greedy_plan_routes
+from optimizer.models import JobStop, Plan, Problem
+from optimizer.reoptimize import ReoptimizeOptions, reoptimize
+from optimizer.synthetic import generate_problem
+from optimizer.validate import validate
+
+MIXES = ["added", "cancelled", "unavailable", "unavailable_later", "started", "finished",
+         "delayed", "position", "added+cancelled+unavailable+delayed+position",
+         "started+finished+unavailable_later+added", "started+delayed", "finished+delayed",
+         "started+unavailable", "unavailable_later+delayed+position",
+         "started+finished+delayed+cancelled"]
+HOURS = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+
+
+def make_events(problem: Problem, plan: Plan, mix: str, hours: float) -> Events:
+    """The events of ``mix`` at shift start + ``hours`` (as ``tests/reoptimize``)."""
+    now = problem.engineers[0].shifts[0].start + timedelta(hours=hours)
+    routes = [r for r in plan.routes if any(isinstance(s, JobStop) for s in r.stops)]
+    jobs0 = [s for s in routes[0].stops if isinstance(s, JobStop)]
+    jobs1 = [s for s in routes[1].stops if isinstance(s, JobStop)]
+    later = [s for s in jobs0 if s.start > now]
+    running = [s for s in jobs1 if s.start <= now] or jobs1[:1]
+    new = problem.jobs[0].model_copy(update={"id": "NEW-1", "pinned": None, "time_windows": []})
+    evs = {
+        "added": [{"type": "job_added", "job": new.model_dump(mode="json")}],
+        "cancelled": [{"type": "job_cancelled", "job": (later or jobs0)[-1].job}],
+        "unavailable": [{"type": "engineer_unavailable", "engineer": routes[2].engineer,
+                         "from": now.isoformat(), "until": None}],
+        "unavailable_later": [{"type": "engineer_unavailable", "engineer": routes[2].engineer,
+                               "from": (now + timedelta(hours=1)).isoformat(),
+                               "until": (now + timedelta(hours=2)).isoformat()}],
+        "started": [{"type": "job_started", "job": jobs0[-1].job, "engineer": routes[3].engineer,
+                     "at": (now - timedelta(minutes=5)).isoformat()}],
+        "finished": [{"type": "job_finished", "job": running[0].job,
+                      "engineer": routes[1].engineer, "at": now.isoformat()}],
+        "delayed": [{"type": "job_delayed", "job": running[-1].job,
+                     "expected_end": (now + timedelta(minutes=50)).isoformat()}],
+        "position": [{"type": "engineer_position", "engineer": routes[0].engineer,
+                      "at": now.isoformat(), "location": {"lat": 31.24, "lon": 121.48}}],
+    }
+    chosen = [e for k in mix.split("+") for e in evs[k]]
+    return Events.model_validate({"now": now.isoformat(), "events": chosen})
+
+
+def plan_day(problem: Problem, planner: str) -> Plan:
+    """The dispatched day: greedy insertion, or the solver (greedy if its plan is invalid)."""
+    if planner == "solver":
+        from optimizer.dispatch import SolveOptions, solve
+
+        plan = solve(problem, SolveOptions(time_limit_s=2.0, seed=0))
+        if not validate(problem, plan):
+            return plan
+    board, left = greedy_plan_routes(compile_problem(problem))
+    return board_plan(board, left, status="greedy", wall_s=0.0)
+
+
+def history_rewritten(plan: Plan, new_plan: Plan, events: Events) -> bool:
+    """Whether a stop that ended before ``now`` (not reported) is missing from the new plan."""
+    now = events.now.replace(second=0, microsecond=0)
+    reported = {e.job for e in events.events if e.type in ("job_started", "job_finished",
+                                                            "job_delayed")}
+    if events.events and any(e.type in ("job_started", "job_finished", "job_delayed")
+                             for e in events.events):
+        return False  # reports may legitimately contradict planned history ("not done")
+
+    def hist(p: Plan) -> set:
+        return {(r.engineer, s.model_dump_json()) for r in p.routes for s in r.stops
+                if s.end <= now and not (isinstance(s, JobStop) and s.job in reported)}
+    return not hist(plan) <= hist(new_plan)
+
+
+def run_case(args: tuple[int, str, str, Sequence[float], Sequence[str]]) -> list[dict]:
+    """Every (hour, mix) of one seeded day: one row per re-optimisation."""
+    seed, size, planner, hours, mixes = args
+    n_jobs, n_engs = (int(x) for x in size.split("x"))
+    problem = generate_problem(n_jobs=n_jobs, n_engineers=n_engs, seed=seed)
+    plan = plan_day(problem, planner)
+    opts = ReoptimizeOptions(solver_time_s=0)
+    rows = []
+    for h in hours:
+        for mix in mixes:
+            ev = make_events(problem, plan, mix, h)
+            try:
+                after, new_plan, _ = reoptimize(problem, plan, ev, options=opts)
+                bad = validate(after, new_plan)
+                rules = sorted({v.rule.value for v in bad})
+                if history_rewritten(plan, new_plan, ev):
+                    rules.append("history")
+                first = str(bad[0]) if bad else ""
+            except Exception as exc:  # a crash counts as invalid
+                rules, first = ["crash"], f"{type(exc).__name__}: {exc}"
+            rows.append({"seed": seed, "size": size, "planner": planner, "hours": h,
+                         "mix": mix, "rules": rules, "first": first})
+    return rows
+
+
+def sweep(seeds: Sequence[int], sizes: Sequence[str], planners: Sequence[str],
+          hours: Sequence[float] = HOURS, mixes: Sequence[str] = MIXES,
+          jobs: int = 1) -> list[dict]:
+    """All rows of the sweep (in parallel processes when ``jobs`` > 1)."""
+    cases = [(s, z, p, list(hours), list(mixes)) for s in seeds for z in sizes for p in planners]
+    if jobs <= 1:
+        return [r for c in cases for r in run_case(c)]
+    with ProcessPoolExecutor(jobs) as ex:
+        return [r for rows in ex.map(run_case, cases) for r in rows]
+
+
+def table(rows: list[dict]) -> str:
+    """Invalid plans per mix and per rule (a plan breaking two rules counts under each)."""
+    rules = sorted({r for row in rows for r in row["rules"]})
+    by_mix: dict[str, Counter] = {}
+    for row in rows:
+        c = by_mix.setdefault(row["mix"], Counter())
+        c["plans"] += 1
+        c["invalid"] += bool(row["rules"])
+        c.update(row["rules"])
+    w = max(len(m) for m in by_mix) if by_mix else 4
+    head = f"{'mix':<{w}} {'plans':>6} {'invalid':>8} " + " ".join(f"{r:>12}" for r in rules)
+    lines = [head, "-" * len(head)]
+    total: Counter = Counter()
+    for mix, c in by_mix.items():
+        total.update(c)
+        lines.append(f"{mix:<{w}} {c['plans']:>6} {c['invalid']:>8} "
+                     + " ".join(f"{c[r]:>12}" for r in rules))
+    lines.append(f"{'TOTAL':<{w}} {total['plans']:>6} {total['invalid']:>8} "
+                 + " ".join(f"{total[r]:>12}" for r in rules))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=15)
+    ap.add_argument("--sizes", default="60x8,150x15")
+    ap.add_argument("--hours", default=",".join(str(h) for h in HOURS))
+    ap.add_argument("--planner", choices=["greedy", "solver", "both"], default="greedy")
+    ap.add_argument("--jobs", type=int, default=4, help="parallel processes")
+    ap.add_argument("--show", type=int, default=0, help="print the first N invalid cases")
+    a = ap.parse_args(argv)
+    planners = ["greedy", "solver"] if a.planner == "both" else [a.planner]
+    rows = sweep(range(a.seeds), a.sizes.split(","), planners,
+                 [float(h) for h in a.hours.split(",")], MIXES, a.jobs)
+    print(table(rows))
+    for row in [r for r in rows if r["rules"]][: a.show]:
+        print(f"seed={row['seed']} size={row['size']} {row['planner']} h={row['hours']} "
+              f"{row['mix']}: {row['first']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
