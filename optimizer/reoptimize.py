@@ -239,8 +239,10 @@ def reoptimize(
         # travel under way toward the next stop: decided once reports have settled history
         if rest and not isinstance(rest[0], BreakStop) and r.engineer not in gone_now \
                 and r.engineer not in position and r.start_time <= now \
-                and not (isinstance(rest[0], JobStop) and rest[0].job in cancelled):
-            underway[key] = r.start_time
+                and not (isinstance(rest[0], JobStop) and rest[0].job in cancelled) \
+                and not any(a < rest[0].end and (b is None or b > now)
+                            for a, b in unavailable.get(r.engineer, [])):
+            underway[key] = r.start_time  # (not if he is away before that stop ends)
         done.setdefault(r.engineer, []).extend(fr)
         future[key] = rest
         if fr:
@@ -299,7 +301,14 @@ def reoptimize(
         chain = _Chain(problem, all_jobs, problem.engineer(eid).start, rt0)
         for st in hist:
             chain.add(st)
-        if chain.end_any <= now and nxt.arrival >= chain.need(chain.loc_of(nxt)):
+        kept = {id(d.stop) for d in done.get(eid, [])}
+        r0 = next(r for r in plan.routes if (r.engineer, r.shift) == key)
+        lost_depot = any(isinstance(st, DepotStop) and id(st) not in kept and st.start < nxt.start
+                         for st in r0.stops)
+        needs = isinstance(nxt, JobStop) and nxt.job in all_jobs and bool(
+            all_jobs[nxt.job].required_parts or all_jobs[nxt.job].required_tools)
+        if chain.end_any <= now and nxt.arrival >= chain.need(chain.loc_of(nxt)) and not (
+                lost_depot and needs):  # its parts were to come from a depot stop not done
             done.setdefault(eid, []).append(_Done(eid, nxt))
             done[eid].sort(key=lambda d: d.stop.start)
             future[key] = future[key][1:]
@@ -311,6 +320,7 @@ def reoptimize(
     cancelled_out = [j for j in cancelled if j not in frozen_job]
 
     # ---- 2. problem_after: jobs
+    had_it = _reported_without_parts(problem, all_jobs, done)
     new_jobs = []
     for jid, job in all_jobs.items():
         if jid in cancelled_out:
@@ -325,6 +335,8 @@ def reoptimize(
                 # what happened: that engineer did it, with what he had
                 upd |= {"required_parts": {}, "required_tools": [], "required_skills": {},
                         "excluded_engineers": [], "preferred_engineers": []}
+            if jid in had_it:  # done with parts or tools the plan did not give him
+                upd |= {"required_parts": {}, "required_tools": []}
             job = job.model_copy(update=upd)
         elif jid in delayed and jid in planned:
             ps = planned[jid][1].start
@@ -445,6 +457,7 @@ def reoptimize(
             if first_loc is not None:
                 dep = max(int(c.shift_start[s]),
                           first_loc.start - int(minutes[home, first_loc.loc]))
+            orig = [k for k in orig if c.to_minutes(route_start[k]) >= c.shift_start[s]]
             r.start_time = route_start[max(orig, key=lambda k: route_start[k])] if orig else \
                 c.to_datetime(int(dep))
             if not orig and isinstance(r.prefix[0].stop, JobStop) and first_loc is r.prefix[0]:
@@ -628,6 +641,33 @@ def _fit_history(problem: Problem, jobs: dict, done: dict[str, list[_Done]],
         done[eid] = keep
 
 
+def _reported_without_parts(problem: Problem, jobs: dict, done: dict[str, list[_Done]]
+                            ) -> set[str]:
+    """Reported jobs whose parts or tools the engineer's van and history pick-ups could not
+    have supplied by then (e.g. done before a planned depot stop): he had them, so
+    ``problem_after`` does not ask for them."""
+    out: set[str] = set()
+    for eid, lst in done.items():
+        eng = problem.engineer(eid)
+        stock, tools = dict(eng.van_stock), set(eng.tools)
+        for d in sorted(lst, key=lambda d: d.stop.start):
+            st = d.stop
+            if isinstance(st, DepotStop):
+                for p, q in st.pickup.items():
+                    stock[p] = stock.get(p, 0) + q
+                tools |= set(st.pickup_tools)
+            elif isinstance(st, JobStop) and st.job in jobs:
+                job = jobs[st.job]
+                short = any(stock.get(p, 0) < q for p, q in job.required_parts.items()) or \
+                    not set(job.required_tools) <= tools
+                if d.reported and short:
+                    out.add(st.job)
+                    continue
+                for p, q in job.required_parts.items():
+                    stock[p] = stock.get(p, 0) - q
+    return out
+
+
 def piece_of_flat(c: Compiled, eid: str, piece: int) -> int:
     """Flat shift index of engineer ``eid``'s ``piece``-th shift in the compiled problem."""
     e = c.eng_index[eid]
@@ -753,21 +793,25 @@ def _safety_net(after: Problem, board: Board, left: list[int], old_eng: dict[int
         if not bad or k == rounds:
             return plan
         out: list[int] = []
+        future = {x.ref for r in board.routes for x in r.future if x.kind == "job"}
+        out: dict[int, str] = {}
         for v in bad:
-            j = c.job_index.get(v.job) if v.job is not None else None
             ri = route_of.get((v.engineer, v.shift))
-            if j is None or not any(x.kind == "job" and x.ref == j
-                                    for r in board.routes for x in r.future):
+            if v.job is not None and v.job in c.job_index:
+                j = c.job_index[v.job]
+                if j not in future:  # a frozen job: history is never touched
+                    j = _culprit(board, ri, v) if ri is not None and v.stop is not None \
+                        else None
+            else:
                 j = _culprit(board, ri, v) if ri is not None else None
-            if j is not None and j not in out:
-                out.append(j)
+            if j is not None and j in future and j not in out:
+                out[j] = v.rule.value
         if not out:
             return plan
-        for j in out:
+        for j, rule in out.items():
             board.remove_job(j)
-            warnings.append(f"{c.job_ids[j]}: its planned place broke a rule "
-                            f"({next((v.rule.value for v in bad if v.job == c.job_ids[j]), 'time')}"
-                            "): re-planned")
+            warnings.append(f"{c.job_ids[j]}: its planned place broke a rule ({rule}): "
+                            "re-planned")
         for j in out:
             if k == rounds - 1 or not _place(board, j, old_eng, opt):
                 left.append(j)

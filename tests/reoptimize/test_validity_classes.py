@@ -111,19 +111,20 @@ def test_job_started_by_an_unqualified_engineer_describes_what_happened():
 
 
 def test_depot_stop_not_done_replans_the_jobs_that_needed_its_parts():
-    """Class parts: a reported job clashes with the planned depot stop (not done); C, later,
-    needed the part picked up there: it is re-planned (with its own depot detour) or left
-    unassigned, never left on the route without the part."""
+    """Class parts: A reported finished late clashes with the planned depot stop (not done);
+    C, later, needed the part picked up there: it is re-planned (with its own depot detour)
+    or left unassigned, never left on the route without the part."""
     problem = _problem({"A": {"duration_min": 30}, "B": {"duration_min": 30},
                         "C": {"duration_min": 30, "required_parts": {"P": 1}}}, depot=True)
     plan = _plan(problem, [_job("A", "09:15", "09:45"),
                            DepotStop(depot="DEP", arrival=_t("10:00"), start=_t("10:00"),
                                      end=_t("10:10"), pickup={"P": 1}),
-                           _job("C", "10:25", "10:55")])
-    ev = _events("10:30", {"type": "job_started", "job": "B", "engineer": "E1",
-                           "at": _t("10:00").isoformat()})
-    after, new, _ = reoptimize(problem, plan, ev, options=REPAIR)
+                           _job("B", "10:25", "10:55"), _job("C", "11:10", "11:40")])
+    ev = _events("10:30", {"type": "job_finished", "job": "A", "engineer": "E1",
+                           "at": _t("10:20").isoformat()})
+    after, new, diff = reoptimize(problem, plan, ev, options=REPAIR)
     _valid(after, new)
+    assert any("not done" in w for w in diff.warnings or [])
 
 
 def test_reported_work_past_the_shift_limit_is_overtime_that_happened():
