@@ -24,6 +24,10 @@
    insertion (critical first), paying ``reassign_cost`` to leave the previous engineer. Jobs the
    events do not touch are never moved voluntarily; a pool job that finds no place may displace
    a lower-priority job, which then moves (counted against ``max_moved_jobs``).
+5. **Safety net**: the repaired plan is validated; each future job a rule objects to is taken
+   out and re-inserted (the evaluator checks time, parts and tools), unassigned in the last
+   round. History is never touched; ``problem_after`` describes what happened (a job reported
+   by another engineer needs no skills, parts or tools; overtime worked is in the shift).
 """
 
 from __future__ import annotations
@@ -377,6 +381,13 @@ def reoptimize(
                     home_at = max(s.end for s in in_piece) + timedelta(
                         minutes=_home_minutes(problem, eng, in_piece))
                 resume = max(a, now, in_piece[-1].end if in_piece else a)
+                if eng.id in position and a <= now <= lim:  # he first drives to the position
+                    last = next((_Chain(problem, all_jobs, eng.start, a).loc_of(x)
+                                 for x in reversed(in_piece) if not isinstance(x, BreakStop)),
+                                eng.start)
+                    resume = max(resume, (in_piece[-1].end if in_piece else now) + timedelta(
+                        minutes=int(travel_matrix(problem.travel, [
+                            last, position[eng.id].location]).minutes[0, 1])))
                 breaks = []
                 for br in sh.breaks:
                     taken = any(isinstance(s, BreakStop) and br.earliest <= s.start <= br.latest
