@@ -173,3 +173,20 @@ def test_now_after_the_shift_ends_keeps_the_route_home_in_time():
     ev = _events("17:30", {"type": "job_cancelled", "job": "A"})
     after, new, _ = reoptimize(problem, plan, ev, options=REPAIR)
     _valid(after, new)
+
+
+def test_unavailable_later_does_not_freeze_travel_into_the_second_piece():
+    """Class split shift: at 11:00 E1 is driving to C (arrival 10:45, waiting for its 13:00
+    window) but is away 12:00-13:00; C is not under way (he leaves before it ends), so the
+    second piece [13:00, 18:00] starts no earlier than 13:00 and overlaps nothing."""
+    problem = _problem({"A": {"duration_min": 30}, "C": {
+        "duration_min": 30, "time_windows": [{"start": _t("13:00").isoformat(),
+                                              "end": _t("17:00").isoformat()}]}})
+    plan = _plan(problem, [_job("A", "09:15", "09:45"),
+                           JobStop(job="C", arrival=_t("10:00"), start=_t("13:00"),
+                                   end=_t("13:30"))])
+    ev = _events("11:00", {"type": "engineer_unavailable", "engineer": "E1",
+                           "from": _t("12:00").isoformat(), "until": _t("13:00").isoformat()})
+    after, new, _ = reoptimize(problem, plan, ev, options=REPAIR)
+    _valid(after, new)
+
