@@ -28,7 +28,15 @@ from dataclasses import replace
 from typing import Any
 
 from optimizer.dispatch.options import SolveOptions
-from optimizer.models import Plan, Problem
+from optimizer.models import (
+    JobStop,
+    Plan,
+    Priority,
+    Problem,
+    SolverInfo,
+    Unassigned,
+    UnassignedReason,
+)
 
 DECOMPOSE_JOBS = 250
 PART_JOBS = 100
@@ -58,15 +66,64 @@ def n_workers(options: SolveOptions, n_parts: int) -> int:
     return max(1, min(cpus, MAX_WORKERS, n_parts))
 
 
-def solve_territory(sub: Problem, opts: SolveOptions) -> Plan:
-    """One territory with the single-model solver (module level, so that it can be pickled)."""
+def solve_territory(sub: Problem, opts: SolveOptions, border: bool = False) -> Plan:
+    """One territory with the single-model solver (module level, so that it can be pickled).
+
+    In the border pass (``border``) the warm start is the territory's own first plan, valid
+    for ``sub``; if the new plan serves fewer jobs (by tier) that first plan is kept.
+    """
     from optimizer.dispatch.solve import _solve_single
 
     if not sub.jobs or not sub.engineers:
         from optimizer.partition import empty_plan
 
         return empty_plan(sub)
-    return _solve_single(sub, replace(opts, progress=None))
+    plan = _solve_single(sub, replace(opts, progress=None))
+    warm = opts.initial_plan
+    if border and warm is not None and _served_by_tier(sub, warm) > _served_by_tier(sub, plan):
+        # A border pass whose warm start the model rejected (or that ran out of time) must not
+        # undo its territory's first plan: keep those routes, the offered jobs unassigned.
+        return _plan_from_routes(sub, warm)
+    return plan
+
+
+def _first_item(item: tuple[Problem, SolveOptions]) -> Plan:
+    return solve_territory(*item)
+
+
+def _border_item(item: tuple[Problem, SolveOptions]) -> Plan:
+    return solve_territory(*item, border=True)
+
+
+def _served_by_tier(sub: Problem, plan: Plan) -> tuple[int, ...]:
+    """Jobs of ``sub`` served by ``plan``, pinned first then by priority, highest first."""
+    served = {s.job for r in plan.routes for s in r.stops if isinstance(s, JobStop)}
+    order = [Priority.CRITICAL, Priority.HIGH, Priority.NORMAL, Priority.LOW]
+    jobs = [j for j in sub.jobs if j.id in served]
+    pinned = sum(1 for j in jobs if j.pinned)
+    return (pinned, *(sum(1 for j in jobs if j.priority == p) for p in order))
+
+
+def _plan_from_routes(sub: Problem, warm: Plan) -> Plan:
+    """``warm``'s routes as a plan of ``sub``: every other job unassigned for capacity."""
+    from optimizer.kpis import compute_kpis
+
+    served = {s.job for r in warm.routes for s in r.stops if isinstance(s, JobStop)}
+    left = {u.job: u for u in warm.unassigned}
+    unassigned = [
+        left.get(j.id)
+        or Unassigned(job=j.id, reason=UnassignedReason.CAPACITY, detail="not placed")
+        for j in sub.jobs
+        if j.id not in served
+    ]
+    routes = list(warm.routes)
+    return Plan(
+        problem_id=sub.id,
+        routes=routes,
+        unassigned=unassigned,
+        kpis=compute_kpis(sub, routes, unassigned),
+        solver=SolverInfo(status="warm_start_kept", wall_s=0.0),
+    )
 
 
 def solve_decomposed(
@@ -80,7 +137,7 @@ def solve_decomposed(
     log = options.progress or (lambda _m: None)
     n_parts = n_parts_for(problem)
     workers = n_workers(options, n_parts)
-    deadline = t0 + options.time_limit_s - 0.5
+    deadline = t0 + options.time_limit_s * 0.95 - 0.5  # territories overrun under load
     rounds = {"n": 0}
     pool: ProcessPoolExecutor | None = None
 
@@ -97,11 +154,12 @@ def solve_decomposed(
             + ("" if options.max_solutions or options.max_iterations else f", {share:.1f} s each")
         )
         items = [(sub, replace(opts, time_limit_s=share)) for sub, opts in items]
+        call = _first_item if first else _border_item  # stands for ``fn``, with the round
         if workers == 1 or len(items) == 1:
-            return [fn(x) for x in items]
+            return [call(x) for x in items]
         if pool is None:
             pool = ProcessPoolExecutor(max_workers=workers)
-        return list(pool.map(fn, items))
+        return list(pool.map(call, items))
 
     try:
         plan = solve_by_territory(

@@ -31,7 +31,7 @@ from optimizer.dispatch.options import SolveOptions
 from optimizer.dispatch.read import read_routes, read_unassigned
 from optimizer.dispatch.search import search_plan
 from optimizer.kpis import compute_kpis
-from optimizer.models import JobStop, Plan, Problem, SolverInfo
+from optimizer.models import DepotStop, JobStop, Plan, Problem, SolverInfo
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
@@ -260,30 +260,57 @@ def _reference(c: Compiled, options: SolveOptions) -> dict[str, tuple[str, int]]
 
 
 def _initial_routes(c: Compiled, layout: Layout, options: SolveOptions) -> list[list[int]]:
-    """The warm-start plan's routes as visit nodes per vehicle (unknown jobs skipped)."""
+    """The warm-start plan's routes as visit nodes per vehicle (unknown jobs skipped).
+
+    A job that the plan served after picking its parts up at a depot becomes its depot copy,
+    with the pick-up node placed where that depot stop was (not just before the job: that would
+    add a detour and make the warm start infeasible); other jobs take their first allowed node.
+    """
     assert options.initial_plan is not None
     veh = {
         (c.eng_ids[int(c.shift_engineer[s])], int(c.shift_index[s])): v
         for v, s in enumerate(layout.vehicles)
     }
+    depot_of = {d.id: k for k, d in enumerate(c.problem.depots)}
     pickup_of = {dn: pn for pn, dn in layout.pairs}
     routes: list[list[int]] = [[] for _ in range(layout.n_vehicles)]
-    used: set[int] = set()
     for r in options.initial_plan.routes:
         v = veh.get((r.engineer, r.shift))
         if v is None:
             continue
+        slots: list[list[int]] = []
+        stops: list[tuple[list[int], int, dict[str, int]]] = []  # (slot, depot, parts left)
         for s in r.stops:
+            if isinstance(s, DepotStop) and s.depot in depot_of:
+                slot: list[int] = []
+                slots.append(slot)
+                stops.append((slot, depot_of[s.depot], dict(s.pickup)))
+                continue
             if not isinstance(s, JobStop) or s.job not in c.job_index:
                 continue
             j = c.job_index[s.job]
-            for n in layout.job_nodes.get(j, ()):
-                al = layout.allowed[n]
-                if al is not None and v not in al:
-                    continue
-                if layout.kind[n] == JOB_DEPOT:
-                    routes[v].append(pickup_of[n])
-                routes[v].append(n)
-                used.add(j)
-                break
+            need = {c.parts[k]: int(q) for k, q in enumerate(c.job_parts[j]) if q > 0}
+            nodes = [
+                n for n in layout.job_nodes.get(j, ())
+                if layout.allowed[n] is None or v in layout.allowed[n]
+            ]
+            chosen = None
+            if need:
+                for slot, dp, left in stops:
+                    if any(left.get(p, 0) < q for p, q in need.items()):
+                        continue
+                    at = [n for n in nodes if layout.kind[n] == JOB_DEPOT and layout.depot[n] == dp]
+                    if at:
+                        for p, q in need.items():
+                            left[p] -= q
+                        slot.append(pickup_of[at[0]])
+                        chosen = at[0]
+                        break
+            if chosen is None and nodes:
+                chosen = nodes[0]
+                if layout.kind[chosen] == JOB_DEPOT:
+                    slots.append([pickup_of[chosen]])
+            if chosen is not None:
+                slots.append([chosen])
+        routes[v] = [n for slot in slots for n in slot]
     return routes
