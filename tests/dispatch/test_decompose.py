@@ -34,3 +34,24 @@ def test_workers_default_and_cap() -> None:
     assert decompose.n_workers(SolveOptions(workers=4), n_parts=3) == 3
     assert decompose.n_workers(SolveOptions(workers=1), n_parts=3) == 1
     assert 1 <= decompose.n_workers(SolveOptions(), n_parts=10) <= decompose.MAX_WORKERS
+
+
+def test_warm_start_from_a_plan_with_depot_pickups_is_accepted() -> None:
+    # This day's plan was rejected as a warm start when pick-ups went just before their job.
+    p = generate_problem(n_jobs=60, n_engineers=6, seed=1)
+    first = solve(p, SolveOptions(max_solutions=30))
+    assert any(s.type == "depot" for r in first.routes for s in r.stops)
+    log: list[str] = []
+    again = solve(p, SolveOptions(max_solutions=5, initial_plan=first, progress=log.append))
+    assert not any("warm start rejected" in m for m in log)
+    assert again.kpis.jobs_assigned >= first.kpis.jobs_assigned
+    assert validate(p, again) == []
+
+
+def test_border_pass_keeps_its_first_plan_when_worse() -> None:
+    p = generate_problem(n_jobs=30, n_engineers=3, seed=2)
+    first = solve(p, SolveOptions(max_solutions=20))
+    kept = decompose._plan_from_routes(p, first)
+    assert validate(p, kept) == []
+    assert decompose._served_by_tier(p, kept) == decompose._served_by_tier(p, first)
+    assert {u.job for u in kept.unassigned} == {u.job for u in first.unassigned}
