@@ -37,7 +37,8 @@ def test_workers_default_and_cap() -> None:
 
 
 def test_warm_start_from_a_plan_with_depot_pickups_is_accepted() -> None:
-    # This day's plan was rejected as a warm start when pick-ups went just before their job.
+    # A guard, not a regression case: border passes (reserved stock, >60 jobs) were the ones
+    # rejected when pick-ups went just before their job; no small case reproduces it today.
     p = generate_problem(n_jobs=60, n_engineers=6, seed=1)
     first = solve(p, SolveOptions(max_solutions=30))
     assert any(s.type == "depot" for r in first.routes for s in r.stops)
