@@ -25,6 +25,7 @@ from optimizer.compile import Compiled, compile_problem
 from optimizer.dispatch.costs import compute_costs
 from optimizer.dispatch.decompose import n_parts_for, should_decompose, solve_decomposed
 from optimizer.dispatch.diagnose import diagnose
+from optimizer.dispatch.fill import fill_plan
 from optimizer.dispatch.layout import JOB_DEPOT, JOB_VAN, PICKUP, Layout, build_layout
 from optimizer.dispatch.model import RawSolution, build_model, solve_model
 from optimizer.dispatch.options import SolveOptions
@@ -44,8 +45,19 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
                 f"dispatch: {len(problem.jobs)} jobs: solving by territory "
                 f"({n_parts_for(problem)} territories)"
             )
-        return solve_decomposed(problem, options, t0)
-    return _solve_single(problem, options, t0)
+        plan = solve_decomposed(problem, options, t0)
+    else:
+        plan = _solve_single(problem, options, t0)
+    if options.stability is not None:  # re-optimisation places and moves jobs itself
+        return plan
+    filled = fill_plan(problem, plan)
+    if filled is not plan and options.progress:
+        options.progress(
+            f"dispatch: fill pass placed {filled.kpis.jobs_assigned - plan.kpis.jobs_assigned} "
+            f"more jobs into the routes' gaps ({filled.kpis.jobs_assigned}/"
+            f"{filled.kpis.jobs_total} assigned)"
+        )
+    return filled
 
 
 def _solve_single(problem: Problem, options: SolveOptions, t0: float | None = None) -> Plan:
