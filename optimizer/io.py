@@ -24,14 +24,20 @@ def parse_model(model: type[M], data: Any, *, source: str = "input") -> M:
         raise InputError([f"{source}: {m}" for m in describe_validation_error(exc, data)]) from None
 
 
-def read_json(path: str | Path) -> Any:
+def read_text(path: str | Path) -> str:
+    """A UTF-8 text file, or an InputError naming the file and why it cannot be read."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{p}: no such file") from None
     except OSError as exc:
         raise InputError(f"{p}: cannot read ({exc.strerror})") from None
+
+
+def read_json(path: str | Path) -> Any:
+    p = Path(path)
+    text = read_text(p)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from optimizer.errors import InputError
-from optimizer.io import parse_model
+from optimizer.io import parse_model, read_text
 from optimizer.scenario.models import Scenario
 
 SUFFIXES = (".toml", ".yaml", ".yml")
@@ -43,12 +43,7 @@ def read_scenario(path: str | Path) -> Scenario:
     p = Path(path)
     if p.suffix.lower() not in SUFFIXES:
         raise InputError(f"{p}: a scenario file ends in .toml, .yaml or .yml")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read ({exc.strerror})") from None
+    text = read_text(p)
     data = parse_scenario_text(text, "toml" if p.suffix.lower() == ".toml" else "yaml", str(p))
     data.setdefault("name", p.stem)
     scenario = parse_model(Scenario, data, source=str(p))
