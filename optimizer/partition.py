@@ -46,8 +46,8 @@ from optimizer.models import (
     Unassigned,
     UnassignedReason,
 )
+from optimizer.travel import EARTH_RADIUS_KM, great_circle_km_from
 
-EARTH_RADIUS_KM = 6371.0088
 #: Default territory size when the number of parts is not given.
 JOBS_PER_PART = 300
 
@@ -428,7 +428,7 @@ def border_round(
             job = jobs[u.job]
             if job.pinned is not None:
                 continue
-            d = _haversine_km(job.location, c_lat, c_lon)
+            d = great_circle_km_from(job.location.lat, job.location.lon, c_lat, c_lon)
             for q in np.lexsort((np.arange(k), d)):
                 q = int(q)
                 if q == t:
@@ -469,14 +469,6 @@ def border_round(
         problems[q] = subproblem(problem, [e.id for e in terr.problem.engineers], job_ids,
                                  stock, terr.problem.id)
     return BorderRound(problems=problems, offered={q: tuple(v) for q, v in offered.items()})
-
-
-def _haversine_km(a: Location, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    phi1, phi2 = math.radians(a.lat), np.radians(lat)
-    dphi = phi2 - phi1
-    dlam = np.radians(lon) - math.radians(a.lon)
-    h = np.sin(dphi / 2) ** 2 + math.cos(phi1) * np.cos(phi2) * np.sin(dlam / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
 
 
 # --------------------------------------------------------------------------- merge

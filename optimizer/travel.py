@@ -7,6 +7,7 @@ defines them, so every stop time the solver writes is exact.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,6 +43,15 @@ def great_circle_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     )
     np.clip(a, 0.0, 1.0, out=a)
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
+
+
+def great_circle_km_from(lat0: float, lon0: float, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Haversine great-circle distance (km) from one point to many, all in degrees."""
+    phi0, phi = math.radians(lat0), np.radians(np.asarray(lat, dtype=np.float64))
+    dphi = phi - phi0
+    dlam = np.radians(np.asarray(lon, dtype=np.float64)) - math.radians(lon0)
+    h = np.sin(dphi / 2.0) ** 2 + math.cos(phi0) * np.cos(phi) * np.sin(dlam / 2.0) ** 2
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 def haversine_matrix(

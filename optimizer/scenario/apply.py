@@ -18,7 +18,7 @@ import pandas as pd
 
 from optimizer.errors import InputError
 from optimizer.models import Depot, Engineer, Job, Location, Problem
-from optimizer.partition import EARTH_RADIUS_KM, kmeans
+from optimizer.partition import kmeans
 from optimizer.scenario.data import ScenarioData
 from optimizer.scenario.models import (
     AddEngineers,
@@ -36,18 +36,12 @@ from optimizer.scenario.models import (
     RemoveEngineers,
     ScaleJobs,
 )
+from optimizer.travel import great_circle_km_from
 
 SUPPLIER = "supplier"
 
 
 # --------------------------------------------------------------------------- regions
-
-
-def _km(a: Location, b: Location) -> float:
-    p1, p2 = math.radians(a.lat), math.radians(b.lat)
-    h = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b.lon - a.lon) / 2) ** 2)
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, h)))
 
 
 def _project(lat: np.ndarray, lon: np.ndarray, lat0: float) -> np.ndarray:
@@ -62,8 +56,7 @@ def region_membership(region: Region, locations: Sequence[Location], base: Probl
         return ((lat >= region.lat_min) & (lat <= region.lat_max)
                 & (lon >= region.lon_min) & (lon <= region.lon_max))
     if region.shape == "circle":
-        centre = Location(lat=region.lat, lon=region.lon)
-        return np.array([_km(centre, loc) <= region.radius_km for loc in locations], dtype=bool)
+        return great_circle_km_from(region.lat, region.lon, lat, lon) <= region.radius_km
     if not base.jobs:
         return np.zeros(len(locations), dtype=bool)
     blat = np.array([j.location.lat for j in base.jobs])
@@ -375,7 +368,10 @@ def _nearest_depot(problem: Problem, depot: Depot) -> str | None:
     others = [d for d in problem.depots if d.id != depot.id]
     if not others:
         return None
-    return min(others, key=lambda d: (_km(depot.location, d.location), d.id)).id
+    km = great_circle_km_from(depot.location.lat, depot.location.lon,
+                              np.array([d.location.lat for d in others]),
+                              np.array([d.location.lon for d in others]))
+    return min(zip(km.tolist(), (d.id for d in others), strict=True))[1]
 
 
 def close_depot(data: ScenarioData, change: CloseDepot, base: Problem) -> ScenarioData:
