@@ -21,7 +21,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.compile import PRIORITY_TIER, Compiled, compile_problem
-from optimizer.insertion import BIG, Board, Frozen, Item, WorkRoute, empty_routes, schedule
+from optimizer.insertion import (
+    BIG,
+    Board,
+    Frozen,
+    Item,
+    WorkRoute,
+    displacement_candidates,
+    empty_routes,
+    schedule,
+)
 from optimizer.kpis import compute_kpis
 from optimizer.models import BreakStop, DepotStop, JobStop, Plan, Problem, Relaxation
 
@@ -161,17 +170,8 @@ def relaxations(c: Compiled, board: Board, j: int, *, limit: int = 5) -> list[Re
                     engineer=c.eng_ids[int(board.gaps.eng[k])])))
 
     # displace a lower-priority job
-    tier = int(c.job_tier[j])
-    jl = int(c.job_loc[j])
-    cands = []
-    for r in board.routes:
-        if not c.qualified[j, r.eng]:
-            continue
-        for x in r.future:
-            if x.kind == "job" and int(c.job_tier[x.ref]) < tier and c.pinned_engineer[x.ref] < 0:
-                cands.append((int(board.minutes[x.loc, jl]), x.ref))
     best = None
-    for _, v in sorted(cands)[:10]:
+    for v in displacement_candidates(board, j, 10):
         ri, at = board.remove_job(v)
         mv = board.best_insertion(j, allow_depot=False)
         board.put_back(ri, at)

@@ -637,6 +637,22 @@ class Move:
 # ----------------------------------------------------------------------------- building
 
 
+def displacement_candidates(board: Board, j: int, limit: int) -> list[int]:
+    """Planned lower-priority, unpinned jobs that job ``j``'s qualified engineers could drop
+    for it, nearest to ``j`` first (at most ``limit``)."""
+    c = board.c
+    tier = int(c.job_tier[j])
+    jl = int(c.job_loc[j])
+    cands = []
+    for r in board.routes:
+        if not c.qualified[j, r.eng]:
+            continue
+        for x in r.future:
+            if x.kind == "job" and int(c.job_tier[x.ref]) < tier and c.pinned_engineer[x.ref] < 0:
+                cands.append((int(board.minutes[x.loc, jl]), x.ref))
+    return [ref for _, ref in sorted(cands)[:limit]]
+
+
 def break_items(c: Compiled, shift: int, skip: Iterable[int] = ()) -> list[Item]:
     """The shift's breaks (except ``skip``) as future items, by earliest start."""
     skip = set(skip)

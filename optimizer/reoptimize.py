@@ -61,6 +61,7 @@ from optimizer.insertion import (
     WorkRoute,
     board_plan,
     break_items,
+    displacement_candidates,
     schedule,
 )
 from optimizer.models import (
@@ -848,19 +849,9 @@ def _place(board: Board, j: int, old_eng: dict[int, int], opt: ReoptimizeOptions
 
 def _displace(board: Board, j: int, old_eng, opt, budget: list[int], left: list[int]) -> bool:
     """Place ``j`` by taking out one lower-priority job that the events did not touch."""
-    c = board.c
     if budget[0] <= 0:
         return False
-    tier = int(c.job_tier[j])
-    cands = []
-    for r in board.routes:
-        if not c.qualified[j, r.eng]:
-            continue
-        for x in r.future:
-            if x.kind == "job" and int(c.job_tier[x.ref]) < tier and c.pinned_engineer[x.ref] < 0:
-                d = int(board.minutes[x.loc, c.job_loc[j]])
-                cands.append((d, x.ref))
-    for _, victim in sorted(cands)[:8]:
+    for victim in displacement_candidates(board, j, 8):
         ri, at = board.remove_job(victim)
         if _place(board, j, old_eng, opt):
             budget[0] -= 1
