@@ -4,8 +4,9 @@ The judge of every policy claim. Policies are planned on the training part (and,
 re-planned every ``replan_every`` periods on all demand seen so far); orders arrive after
 sampled lead times (normal with the data's mean and std, whole periods) or the given means;
 unmet demand is lost or backordered. Reported per part-location and overall: stockout rate
-(1 - unit fill rate), cycle service level, availability, on-time supply, average on-hand
-value and number of orders.
+(1 - unit fill rate), cycle service level, availability, on-time supply (orders received
+within the quoted lead time, a high quantile of the lead-time distribution), average
+on-hand value and number of orders.
 
 Each location is replayed against the demand of its subtree (what it supplies), so a depot
 sees its customers and a warehouse its depots' demand; upstream shortages are represented
@@ -24,7 +25,14 @@ from optimizer.parts.data import PartsData
 from optimizer.parts.echelon import plan_multi_echelon
 from optimizer.parts.policy import DEFAULT_CONFIG, PolicyConfig
 from optimizer.parts.series import compile_series
-from optimizer.parts.simulate import SimResult, UnmetDemand, sample_lead_times, simulate
+from optimizer.parts.simulate import (
+    QUOTE_QUANTILE,
+    SimResult,
+    UnmetDemand,
+    quoted_lead_time,
+    sample_lead_times,
+    simulate,
+)
 
 __all__ = ["BacktestResult", "UnmetDemand", "backtest", "simulate"]
 
@@ -40,9 +48,13 @@ class BacktestResult:
 def backtest(
     data: PartsData, train_until: str | pd.Timestamp, config: PolicyConfig = DEFAULT_CONFIG,
     unmet: UnmetDemand = UnmetDemand.BACKORDER, sampled_lead_times: bool = True,
-    replan_every: int | None = None, seed: int = 0,
+    replan_every: int | None = None, seed: int = 0, quote_quantile: float = QUOTE_QUANTILE,
 ) -> BacktestResult:
-    """Plan on demand up to ``train_until`` and replay the rest of the demand."""
+    """Plan on demand up to ``train_until`` and replay the rest of the demand.
+
+    On-time supply compares each order's actual lead time with the quoted one, the
+    ``quote_quantile`` of the planned lead-time distribution (:func:`quoted_lead_time`).
+    """
     cs = compile_series(data)
     cut = pd.Timestamp(train_until)
     train_T = int((cs.periods <= cut).sum())
@@ -67,7 +79,7 @@ def backtest(
         Q[:, start:end] = table.order_qty[:, None]
     assert table is not None
     inp = cs.inputs
-    quoted = np.ceil(eff_lt - 1e-9)
+    quoted = quoted_lead_time(eff_lt, inp.lead_time_std, quote_quantile)
     if sampled_lead_times:
         lead = sample_lead_times(eff_lt, inp.lead_time_std, test_T, seed)
     else:

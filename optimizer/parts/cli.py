@@ -13,7 +13,7 @@ from optimizer.parts.data import Bucket, read_parts_data
 from optimizer.parts.orders import orders_for_today
 from optimizer.parts.plan import POLICY_COLUMNS, plan_policy, summary_table
 from optimizer.parts.policy import PolicyConfig
-from optimizer.parts.simulate import UnmetDemand
+from optimizer.parts.simulate import QUOTE_QUANTILE, UnmetDemand
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -61,6 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--replan-every", type=int, default=None,
                    help="re-plan every N periods on the demand seen so far")
     b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--quote-quantile", type=float, default=QUOTE_QUANTILE,
+                   help="quantile of the lead-time distribution taken as the quoted lead time "
+                        "for on-time supply (default %(default)s)")
     b.add_argument("-o", "--out", default=None, help="write backtest.csv here")
     b.add_argument("--parquet", action="store_true")
     b.set_defaults(func=cmd_backtest)
@@ -112,7 +115,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     config = PolicyConfig(target_stockout_rate=args.target)
     res = backtest(data, args.train_until, config, UnmetDemand(args.unmet),
                    sampled_lead_times=not args.given_lead_times,
-                   replan_every=args.replan_every, seed=args.seed)
+                   replan_every=args.replan_every, seed=args.seed,
+                   quote_quantile=args.quote_quantile)
     if args.out:
         _write(res.per_series, args.out, "backtest", args.parquet)
     width = max(len(k) for k in res.summary)

@@ -13,7 +13,8 @@ Order of events in period ``t`` (a day, week or month):
 
 A replenishment cycle runs from one order placement to the next; availability counts periods
 with stock on hand after receipts; an order is on time when its actual lead time is no longer
-than the quoted one.
+than the quoted one (:func:`quoted_lead_time`: a high quantile of the lead-time distribution,
+as a supplier quotes, not its mean).
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
+from scipy import stats
 
 from optimizer.parts.policy import PolicyKind
+
+#: Quantile of the lead-time distribution taken as the quoted lead time (see docs/parts.md).
+QUOTE_QUANTILE = 0.95
 
 
 class UnmetDemand(StrEnum):
@@ -199,3 +204,15 @@ def sample_lead_times(mean: np.ndarray, std: np.ndarray, periods: int,
     std = np.asarray(std, dtype=float)[:, None]
     draws = mean + std * rng.standard_normal((len(mean), periods))
     return np.maximum(np.rint(draws), 0).astype(int)
+
+
+def quoted_lead_time(mean: np.ndarray, std: np.ndarray,
+                     quantile: float = QUOTE_QUANTILE) -> np.ndarray:
+    """The lead time a supplier quotes, in whole periods: the ``quantile`` of a normal lead
+    time with the data's mean and std, rounded up (a quote is a commitment the supplier
+    expects to keep, so a high quantile; with std 0 it is the mean rounded up)."""
+    if not 0.5 <= quantile < 1:
+        raise ValueError(f"quote quantile {quantile} must be in [0.5, 1)")
+    mean = np.asarray(mean, dtype=float)
+    std = np.asarray(std, dtype=float)
+    return np.ceil(mean + stats.norm.ppf(quantile) * std - 1e-9)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optimizer.parts.policy import PolicyKind
-from optimizer.parts.simulate import UnmetDemand, sample_lead_times, simulate
+from optimizer.parts.simulate import UnmetDemand, quoted_lead_time, sample_lead_times, simulate
 
 BASE = PolicyKind.BASE_STOCK
 
@@ -93,3 +93,22 @@ def test_nothing_lost(demand: list[int], S: int, lead: int) -> None:
     assert 0 <= r.short[0] <= sum(demand)
     assert r2.short[0] <= r.short[0]
     assert r.demand[0] == sum(demand)
+
+
+def test_quoted_lead_time_by_hand() -> None:
+    # 95% quantile of N(2, 0.5) = 2 + 1.645 * 0.5 = 2.82 -> quoted 3 whole periods
+    q = quoted_lead_time(np.array([2.0, 2.0, 2.2, 10.0]), np.array([0.5, 0.0, 0.0, 2.0]))
+    assert q.tolist() == [3.0, 2.0, 3.0, 14.0]  # 10 + 3.29 -> 14
+    assert quoted_lead_time(np.array([2.0]), np.array([0.5]), 0.5).tolist() == [2.0]
+    with pytest.raises(ValueError):
+        quoted_lead_time(np.array([2.0]), np.array([0.5]), 1.0)
+
+
+def test_on_time_against_the_quote_not_the_mean() -> None:
+    # a supplier drawing from its stated distribution meets a 95% quote >= 95% of the time;
+    # against its mean lead time it would be "late" about half the time
+    actual = sample_lead_times(np.array([10.0]), np.array([2.0]), 20000, seed=3)[0]
+    quote = quoted_lead_time(np.array([10.0]), np.array([2.0]))[0]
+    share = float((actual <= quote).mean())
+    assert 0.95 <= share <= 0.99
+    assert float((actual <= 10).mean()) < 0.65
