@@ -348,9 +348,16 @@ def run(sets: list[str], config: PolicyConfig = DEFAULT_CONFIG,
                              "mos_vs_oracle": m["months_of_supply"] / oracle_mos})
         cal = CALIBRATIONS.get(ds.name)
         print(f"{ds.name}: {len(ds.Y)} series; calibrated planned target "
-              f"{cal.planned_target if cal else float('nan')} (in-sample realised by grid: "
-              f"{dict(zip(cal.grid, np.round(cal.realised, 4), strict=True)) if cal else {}})",
-              file=sys.stderr, flush=True)
+              f"{cal.planned_target if cal else float('nan')}", file=sys.stderr, flush=True)
+        if cal is not None and cal.holdout:
+            # the in-sample frontier the calibration chose from (training part only)
+            h = cal.holdout
+            cal_rows = (ds.Y[:, : ds.train - h] > 0).sum(axis=1) >= 2
+            month = ds.Y[cal_rows, ds.train - h: ds.train].mean(axis=1).sum() * \
+                ds.periods_per_month
+            for g, r, u in zip(cal.grid, cal.realised, cal.on_hand, strict=True):
+                print(f"  in sample (last {h} training periods): planned {g:<7} realised "
+                      f"{r:.4f}  months of supply {u / month:6.1f}", file=sys.stderr, flush=True)
         gcal = CALIBRATIONS.get(ds.name + " groups")
         if gcal is not None:
             print(f"  by group: planned targets {gcal.targets}, in-sample realised "

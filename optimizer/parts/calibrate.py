@@ -30,6 +30,7 @@ class Calibration:
     grid: tuple[float, ...]
     realised: tuple[float, ...]  # in-sample realised overall stockout per grid value
     holdout: int
+    on_hand: tuple[float, ...] = ()  # in-sample average on-hand units (sum) per grid value
 
 
 def system_levels(Y: np.ndarray, inputs: SeriesInputs, targets: tuple[float, ...],
@@ -84,16 +85,17 @@ def calibrate_target(Y: np.ndarray, inputs: SeriesInputs, goal: float = 0.01,
     init = initial_arrivals(Y, start, inputs.lead_time)
     kind = np.full(n, "base_stock", dtype=object)
     kind[lot > 1] = "s_Q"
-    realised = []
+    realised, held = [], []
     for g in range(len(grid)):
         r = simulate(Y[:, start:], kind, s[g], s[g] + lot[:, None],
                      np.where(lot > 1, lot, 0.0)[:, None] * np.ones((1, h)), inputs.review,
                      inputs.lead_time, pack_size=inputs.pack_size, moq=inputs.moq,
                      initial_arrivals=init)
         realised.append(float(r.short.sum() / max(r.demand.sum(), 1e-12)))
+        held.append(float(r.avg_on_hand_units.sum()))
     ok = [g for g, r in zip(grid, realised, strict=True) if r <= goal]
     planned = max(ok) if ok else min(grid)
-    return Calibration(planned, tuple(grid), tuple(realised), h)
+    return Calibration(planned, tuple(grid), tuple(realised), h, tuple(held))
 
 
 def with_unit_costs(inputs: SeriesInputs) -> SeriesInputs:

@@ -43,3 +43,7 @@ def test_calibration_meets_goal_in_sample_on_poisson() -> None:
     # tighter planned targets never realise more stockout than looser ones (monotone grid)
     r = np.array(cal.realised)
     assert np.all(np.diff(r) <= 0.01)
+    # and hold at least as much stock in sample (the frontier the pick is made on)
+    assert len(cal.on_hand) == len(cal.grid)
+    assert np.all(np.diff(np.array(cal.on_hand)) >= -1e-9)
+    assert cal.on_hand[-1] > cal.on_hand[0]
