@@ -17,6 +17,9 @@ the training part only, see ``optimizer.parts.calibrate``), ``normal_CSL99``,
 ``oracle`` (least constant order-up-to level meeting 99% fill per series on the test period).
 
     python benchmarks/parts.py [--sets carparts,raf3,raf6,auto,man,oil,raf] [--out FILE.csv]
+    python benchmarks/parts.py --diagnose --sets carparts,raf3   # hindsight diagnostics
+
+The in-sample frontier the calibration picks from (training part only) goes to stderr.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -243,15 +246,21 @@ def replay(ds: Dataset, kind, s, S, Q, actual_lead: np.ndarray | None = None) ->
                     unit_cost=inp.unit_cost, initial_arrivals=_initial(ds))
 
 
-def rolling(ds: Dataset, policy, actual_lead: np.ndarray | None = None) -> SimResult:
-    """Re-plan every period on the history seen so far, then replay the test demand."""
+def plans(ds: Dataset, policy) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(kind, s, S, Q) of every test period, each planned on the history seen before it."""
     n, T = ds.Y.shape
     test = T - ds.train
     s, S, Q = (np.zeros((n, test)) for _ in range(3))
     kind = None
     for t in range(test):
         kind, s[:, t], S[:, t], Q[:, t] = policy(ds.Y[:, : ds.train + t], ds.inputs)
-    return replay(ds, kind, s, S, Q, actual_lead)
+    assert kind is not None
+    return kind, s, S, Q
+
+
+def rolling(ds: Dataset, policy, actual_lead: np.ndarray | None = None) -> SimResult:
+    """Re-plan every period on the history seen so far, then replay the test demand."""
+    return replay(ds, *plans(ds, policy), actual_lead)
 
 
 def oracle(ds: Dataset, actual_lead: np.ndarray | None = None) -> SimResult:
@@ -305,6 +314,89 @@ def metrics(ds: Dataset, r: SimResult, classes: np.ndarray,
         d = r.demand[rows].sum()
         out[f"stockout_{c}"] = float(r.short[rows].sum() / d) if d > 0 else float("nan")
     return out
+
+
+def diagnose(sets: list[str], config: PolicyConfig = DEFAULT_CONFIG) -> None:
+    """Hindsight diagnostics (not methods): demand no stock rule could foresee, and timing.
+
+    * floor: share of the test demand in months above 2x / 4x the series' largest training
+      month (a policy never holding more than that much cannot serve it);
+    * timing: the calibrated system view's own reorder points, (a) re-planned every period
+      as in the benchmark, (b) held constant per series at their average over the test part
+      (hindsight: the average contains later plans), (c) the first plan held (causal);
+    * information: the same system view re-planned every period with the test part's own
+      mean and/or dispersion (variance-to-mean ratio of its (L+R)-period sums, at least 1)
+      in place of the model's, at planned 1 %, 0.3 % and 0.1 %.
+    """
+    root = shared_dir() / "data"
+    for key in sets:
+        ds = LOADERS[key](root)
+        train, test = ds.Y[:, : ds.train], ds.Y[:, ds.train:]
+        big = train.max(axis=1)[:, None]
+        floors = ", ".join(f"{np.maximum(test - f * big, 0).sum() / test.sum():.2%} above {f}x"
+                           for f in (2, 4))
+        print(f"{ds.name}: test demand {test.sum():.0f} units; in months above the series' "
+              f"largest training month: {floors}")
+        cal = calibrate_target(train, with_unit_costs(ds.inputs), TARGET, config=config)
+        classes = classify_sbc(train)
+        oracle_mos = metrics(ds, oracle(ds), classes)["months_of_supply"]
+        for planned in sorted({cal.planned_target, TARGET}):
+            kind, s, S, Q = plans(ds, ours_system(config, planned))
+            lot = S[:, 0] - s[:, 0]
+            s_avg = np.round(s.mean(axis=1))
+            for label, r in (
+                ("re-planned every period", replay(ds, kind, s, S, Q)),
+                ("held at its test-period average (hindsight)",
+                 replay(ds, kind, s_avg, s_avg + lot, Q[:, 0])),
+                ("first plan held (causal)", replay(ds, kind, s[:, 0], S[:, 0], Q[:, 0])),
+            ):
+                m = metrics(ds, r, classes)
+                print(f"  system view planned {planned}"
+                      f"{' (calibrated)' if planned == cal.planned_target else ''}, {label}: "
+                      f"stockout {m['stockout_rate']:.2%}, months of supply "
+                      f"{m['months_of_supply']:.1f} ({m['months_of_supply'] / oracle_mos:.2f}x "
+                      "oracle)", flush=True)
+        mean, vmr = _test_moments(ds)
+        units = with_unit_costs(ds.inputs)
+        for use_mean, use_vmr in ((True, False), (False, True), (True, True)):
+            for planned in (0.01, 0.003, 0.001):
+                m = metrics(ds, rolling(ds, _hindsight(config, units, planned,
+                                                       mean if use_mean else None,
+                                                       vmr if use_vmr else None)), classes)
+                print(f"  {'hindsight' if use_mean else 'model'} mean, "
+                      f"{'hindsight' if use_vmr else 'model'} dispersion, planned {planned}: "
+                      f"stockout {m['stockout_rate']:.2%}, months of supply "
+                      f"{m['months_of_supply']:.1f} ({m['months_of_supply'] / oracle_mos:.2f}x "
+                      "oracle)", flush=True)
+
+
+def _test_moments(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Test part's mean per period and variance-to-mean ratio of its (L+R)-period sums."""
+    test = ds.Y[:, ds.train:]
+    mean = test.mean(axis=1)
+    C = np.concatenate([np.zeros((len(test), 1)), np.cumsum(test, axis=1)], axis=1)
+    h = np.clip(np.rint(ds.inputs.lead_time + ds.inputs.review).astype(int), 1, test.shape[1])
+    vmr = np.ones(len(test))
+    for H in np.unique(h):
+        rows = np.flatnonzero(h == H)
+        D = C[rows, H:] - C[rows, :-H]
+        ok = mean[rows] > 0
+        v = D.var(axis=1) / np.maximum(H * mean[rows], 1e-12)
+        vmr[rows] = np.where(ok, np.maximum(v, 1.0), 1.0)
+    return mean, vmr
+
+
+def _hindsight(config: PolicyConfig, units: SeriesInputs, target: float,
+               mean: np.ndarray | None, vmr: np.ndarray | None):
+    """System view whose demand model takes the given (test-part) mean and/or dispersion."""
+    def plan(H: np.ndarray, inp: SeriesInputs):
+        t = plan_policies(H, units, config)
+        assert t.model is not None
+        model = replace(t.model, rate=t.model.rate if mean is None else mean,
+                        vmr=t.model.vmr if vmr is None else vmr)
+        t, _ = optimise_system(t, model, units, target_stockout_rate=target)
+        return t.kind, t.reorder_point, t.order_up_to, t.order_qty
+    return plan
 
 
 def run(sets: list[str], config: PolicyConfig = DEFAULT_CONFIG,
@@ -370,7 +462,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sets", default="carparts,raf3,raf6,auto,man,oil")
     ap.add_argument("--out", default=None, help="also write the table as CSV")
     ap.add_argument("--policies", default="", help="comma list to run (oracle always runs)")
+    ap.add_argument("--diagnose", action="store_true",
+                    help="print the hindsight diagnostics (floor, timing) instead of the table")
     args = ap.parse_args(argv)
+    if args.diagnose:
+        diagnose(args.sets.split(","))
+        return 0
     table = run(args.sets.split(","), only=[p for p in args.policies.split(",") if p])
     cols = ["set", "series", "policy", "stockout_rate", "share_series_above_1pct",
             "cycle_service_level", "months_of_supply", "mos_vs_oracle", "avg_on_hand_value",
