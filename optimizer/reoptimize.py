@@ -88,6 +88,9 @@ class ReoptimizeOptions:
     minute a kept job moves (reassignment must stay dearer than any retiming);
     ``max_moved_jobs`` caps how many jobs the events did not touch may move (change engineer
     or lose their place; None: no cap; 0: never displace anything).
+    ``displace_for_unassigned`` lets the plan's unassigned jobs displace lower-priority planned
+    jobs too (within the same cap), not only the jobs the events put in the pool: the solver's
+    fill pass uses it before the day starts, when nothing has been promised yet.
 
     Solver path (after the repair): ``solver_time_s`` (0: repair only) and ``seed`` of one
     ``optimizer.dispatch.solve`` on a sub-problem of the affected engineers, each with up to
@@ -107,6 +110,7 @@ class ReoptimizeOptions:
     max_sub_engineers: int = 10
     max_sub_pool: int = 15
     time_budget_s: float | None = 2.0
+    displace_for_unassigned: bool = False
 
 
 _AFTER_SOLVE_S = 0.3  # merging, validating and comparing after the solver returns
@@ -538,7 +542,10 @@ def reoptimize(
         ):
             left.append(j)
     for j in sorted(prev_un, key=lambda j: (-int(c.job_tier[j]), wend[j])):
-        if j not in seen and not _place(board, j, old_eng, opt):
+        if j not in seen and not _place(board, j, old_eng, opt) and not (
+            opt.displace_for_unassigned
+            and _displace(board, j, old_eng, opt, moved_budget, left)
+        ):
             left.append(j)
     prev_reason = {u.job: (u.reason.value, u.detail) for u in plan.unassigned}
     reasons = {j: prev_reason[c.job_ids[j]] for j in left if c.job_ids[j] in prev_reason

@@ -4,8 +4,14 @@ The routing search stalls early on large days (guided local search stops finding
 improvements long before its time limit), leaving jobs unassigned that still fit between the
 planned visits. A cheapest-insertion pass (the dispatcher's repair in ``optimizer.reoptimize``,
 run with no events, before the day starts, and allowed to move nothing) places them in a
-fraction of a second: on a 1,000-job day it adds about 7 % more jobs. Placing only adds work,
-so no job the search served is lost; the result is kept only if it passes the validator.
+fraction of a second: on a 1,000-job day it adds about 7 % more jobs.
+
+A job that finds no gap may take the place of one lower-priority job (which is then placed
+elsewhere if it fits): the search across territories can leave a critical job out while its
+only qualified engineer serves low-priority work, and the priority rule says that must not
+stand. The result is kept only if it passes the validator and serves a better set by priority
+(more pinned jobs, then more critical, then more high, ...), so no job is lost for a
+lower-priority one.
 """
 
 from __future__ import annotations
@@ -13,7 +19,17 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from optimizer.models import Plan, Problem, SolverInfo
+from optimizer.models import JobStop, Plan, Priority, Problem, SolverInfo
+
+TIERS = (Priority.CRITICAL, Priority.HIGH, Priority.NORMAL, Priority.LOW)
+
+
+def served_by_tier(problem: Problem, plan: Plan) -> tuple[int, ...]:
+    """Jobs served, pinned first, then by priority from critical down: compared in order."""
+    served = {s.job for r in plan.routes for s in r.stops if isinstance(s, JobStop)}
+    jobs = [j for j in problem.jobs if j.id in served]
+    pinned = sum(1 for j in jobs if j.pinned is not None)
+    return (pinned, *(sum(1 for j in jobs if j.priority == t) for t in TIERS))
 
 
 def fill_plan(problem: Problem, plan: Plan) -> Plan:
@@ -30,13 +46,35 @@ def fill_plan(problem: Problem, plan: Plan) -> Plan:
 
     t0 = time.perf_counter()
     before = min(starts) - timedelta(minutes=1)
-    options = ReoptimizeOptions(solver_time_s=0, max_moved_jobs=0, time_budget_s=None)
+    options = ReoptimizeOptions(solver_time_s=0, max_moved_jobs=None, time_budget_s=None,
+                                displace_for_unassigned=True)
     after, filled, _diff = reoptimize(problem, plan, Events(now=before, events=[]),
                                       options=options)
     placed = filled.kpis.jobs_assigned - plan.kpis.jobs_assigned
-    if after != problem or placed <= 0 or validate(problem, filled):
+    if after != problem or served_by_tier(problem, filled) <= served_by_tier(problem, plan):
+        return plan
+    if validate(problem, filled):
         return plan
     info = plan.solver.model_dump()
     info["wall_s"] = round(plan.solver.wall_s + time.perf_counter() - t0, 3)
     info["fill_placed"] = placed
     return filled.model_copy(update={"solver": SolverInfo(**info)})
+
+
+def insertion_plan(problem: Problem) -> Plan:
+    """A whole day by cheapest insertion alone (the fill pass from an empty plan), in well
+    under a second. ``solve`` returns it when it serves more by priority than the routing
+    search did (on a 400-job day with parts, depots and breaks, one routing model for the
+    whole day can stall below it)."""
+    from optimizer.compile import compile_problem
+    from optimizer.dispatch.diagnose import diagnose
+    from optimizer.dispatch.read import read_unassigned
+    from optimizer.kpis import compute_kpis
+
+    c = compile_problem(problem)
+    unassigned = read_unassigned(c, diagnose(c), None, set())  # the reasons if left out
+    empty = Plan(problem_id=problem.id, routes=[], unassigned=unassigned,
+                 kpis=compute_kpis(problem, [], unassigned),
+                 solver=SolverInfo(status="empty", wall_s=0.0))
+    return fill_plan(problem, empty)
+
