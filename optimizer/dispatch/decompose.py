@@ -27,11 +27,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
+from optimizer.dispatch.fill import served_by_tier
 from optimizer.dispatch.options import SolveOptions
 from optimizer.models import (
     JobStop,
     Plan,
-    Priority,
     Problem,
     SolverInfo,
     Unassigned,
@@ -80,7 +80,7 @@ def solve_territory(sub: Problem, opts: SolveOptions, border: bool = False) -> P
         return empty_plan(sub)
     plan = _solve_single(sub, replace(opts, progress=None))
     warm = opts.initial_plan
-    if border and warm is not None and _served_by_tier(sub, warm) > _served_by_tier(sub, plan):
+    if border and warm is not None and served_by_tier(sub, warm) > served_by_tier(sub, plan):
         # A border pass whose warm start the model rejected (or that ran out of time) must not
         # undo its territory's first plan: keep those routes, the offered jobs unassigned.
         return _plan_from_routes(sub, warm)
@@ -93,15 +93,6 @@ def _first_item(item: tuple[Problem, SolveOptions]) -> Plan:
 
 def _border_item(item: tuple[Problem, SolveOptions]) -> Plan:
     return solve_territory(*item, border=True)
-
-
-def _served_by_tier(sub: Problem, plan: Plan) -> tuple[int, ...]:
-    """Jobs of ``sub`` served by ``plan``, pinned first then by priority, highest first."""
-    served = {s.job for r in plan.routes for s in r.stops if isinstance(s, JobStop)}
-    order = [Priority.CRITICAL, Priority.HIGH, Priority.NORMAL, Priority.LOW]
-    jobs = [j for j in sub.jobs if j.id in served]
-    pinned = sum(1 for j in jobs if j.pinned)
-    return (pinned, *(sum(1 for j in jobs if j.priority == p) for p in order))
 
 
 def _plan_from_routes(sub: Problem, warm: Plan) -> Plan:

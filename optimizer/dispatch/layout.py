@@ -61,8 +61,20 @@ class Layout:
         return len(self.kind)
 
 
-def build_layout(c: Compiled, d: Diagnosis, jobs: np.ndarray, shifts: np.ndarray) -> Layout:
-    """Layout for ``jobs`` (job indices) on ``shifts`` (shift indices), in the given order."""
+def build_layout(
+    c: Compiled,
+    d: Diagnosis,
+    jobs: np.ndarray,
+    shifts: np.ndarray,
+    warm_depot: dict[int, int] | None = None,
+) -> Layout:
+    """Layout for ``jobs`` (job indices) on ``shifts`` (shift indices), in the given order.
+
+    ``warm_depot`` (job -> depot) names the depot where a warm-start plan picks a job's parts
+    or tools up: that depot copy is always laid out (beside the nearest ones) and, when stock is
+    reserved, granted first, so that the warm start is a solution of the model.
+    """
+    warm_depot = warm_depot or {}
     cand = d.candidates[np.ix_(jobs, shifts)] if len(jobs) else np.zeros((0, len(shifts)), bool)
     used = cand.any(axis=0)
     shifts = shifts[used]
@@ -98,7 +110,7 @@ def build_layout(c: Compiled, d: Diagnosis, jobs: np.ndarray, shifts: np.ndarray
 
     n_depots = len(c.depot_loc)
     reserve = len(jobs) > EXACT_STOCK_JOBS
-    grants = _reserve_stock(c, jobs, cand, alloc, eng) if reserve else {}
+    grants = _reserve_stock(c, jobs, cand, alloc, eng, warm_depot) if reserve else {}
     for row, j in enumerate(jobs):
         j = int(j)
         vs = all_v[cand[row]]
@@ -123,9 +135,12 @@ def build_layout(c: Compiled, d: Diagnosis, jobs: np.ndarray, shifts: np.ndarray
         if (req.any() or need_t.any()) and n_depots:
             has = np.all(c.depot_stock >= req, axis=1)
             order = np.argsort(c.travel.minutes[c.depot_loc, c.job_loc[j]], kind="stable")
+            wd = warm_depot.get(j, -1)
+            if wd >= 0:  # the warm start's depot first, so it is never cut off
+                order = np.array([wd, *(x for x in order if x != wd)], dtype=np.int64)
             picked = 0
             for dp in order:
-                if picked >= MAX_DEPOTS:
+                if picked >= MAX_DEPOTS + (wd >= 0):
                     break
                 if not has[dp] or (reserve and req.any() and dp not in grants.get(j, ())):
                     continue
@@ -173,21 +188,33 @@ def build_layout(c: Compiled, d: Diagnosis, jobs: np.ndarray, shifts: np.ndarray
 
 
 def _reserve_stock(
-    c: Compiled, jobs: np.ndarray, cand: np.ndarray, alloc: np.ndarray, eng: np.ndarray
+    c: Compiled,
+    jobs: np.ndarray,
+    cand: np.ndarray,
+    alloc: np.ndarray,
+    eng: np.ndarray,
+    warm_depot: dict[int, int],
 ) -> dict[int, set[int]]:
-    """Grant depot stock to jobs up front (see module docstring): job -> depots it may use."""
+    """Grant depot stock to jobs up front (see module docstring): job -> depots it may use.
+
+    The pick-ups of a warm-start plan (``warm_depot``) are granted first, where they are."""
     left = c.depot_stock.copy()
+    grants: dict[int, set[int]] = {}
+    for j, dp in warm_depot.items():
+        req = c.job_parts[j]
+        if req.any() and np.all(left[dp] >= req):
+            left[dp] -= req
+            grants[j] = {int(dp)}
     keyed = []
     for row, j in enumerate(jobs):
         j = int(j)
         req = c.job_parts[j]
         vs = np.flatnonzero(cand[row])
-        if not req.any() or len(vs) == 0:
+        if not req.any() or len(vs) == 0 or j in grants:
             continue
         van = bool(np.any(np.all(alloc[vs] >= req, axis=1)))
         due = int(c.job_due[j]) if c.job_due[j] >= 0 else 1 << 40
         keyed.append(((van, -int(c.job_tier[j]), due, j), j))
-    grants: dict[int, set[int]] = {}
     for _key, j in sorted(keyed):
         req = c.job_parts[j]
         for dp in np.argsort(c.travel.minutes[c.depot_loc, c.job_loc[j]], kind="stable"):

@@ -263,6 +263,8 @@ def solve_model(
         initial = routing.ReadAssignmentFromRoutes(idx_routes, True)
         if initial is not None:
             solution = routing.SolveFromAssignmentWithParameters(initial, params)
+            if solution is None and log:
+                log("warm start rejected: the search could not complete it; solving from scratch")
         elif log:
             log("warm start rejected by the model (infeasible routes); solving from scratch")
     if solution is None:

@@ -186,9 +186,10 @@ def _place(
 def read_unassigned(
     c: Compiled, d: Diagnosis, layout: Layout | None, served: set[int]
 ) -> list[Unassigned]:
-    """Every job not served: pre-solve reasons, else ``capacity`` with the engineers named."""
+    """Every job not served: pre-solve reasons, else ``capacity`` with the engineers named
+    (``layout`` None: no routing model, so no job was left out of one)."""
     out = []
-    modelled = set(layout.job_nodes) if layout is not None else set()
+    modelled = set(layout.job_nodes) if layout is not None else set(range(c.n_jobs))
     for j in range(c.n_jobs):
         if j in served:
             continue

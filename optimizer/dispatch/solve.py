@@ -25,7 +25,7 @@ from optimizer.compile import Compiled, compile_problem
 from optimizer.dispatch.costs import compute_costs
 from optimizer.dispatch.decompose import n_parts_for, should_decompose, solve_decomposed
 from optimizer.dispatch.diagnose import diagnose
-from optimizer.dispatch.fill import fill_plan
+from optimizer.dispatch.fill import fill_plan, insertion_plan, served_by_tier
 from optimizer.dispatch.layout import JOB_DEPOT, JOB_VAN, PICKUP, Layout, build_layout
 from optimizer.dispatch.model import RawSolution, build_model, solve_model
 from optimizer.dispatch.options import SolveOptions
@@ -33,6 +33,7 @@ from optimizer.dispatch.read import read_routes, read_unassigned
 from optimizer.dispatch.search import search_plan
 from optimizer.kpis import compute_kpis
 from optimizer.models import DepotStop, JobStop, Plan, Problem, SolverInfo
+from optimizer.validate import validate
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
@@ -57,6 +58,24 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
             f"more jobs into the routes' gaps ({filled.kpis.jobs_assigned}/"
             f"{filled.kpis.jobs_total} assigned)"
         )
+    if filled.unassigned and options.initial_plan is None:
+        t1 = time.perf_counter()
+        greedy = insertion_plan(problem)
+        if served_by_tier(problem, greedy) > served_by_tier(problem, filled) and not validate(
+            problem, greedy
+        ):
+            if options.progress:
+                options.progress(
+                    f"dispatch: cheapest insertion alone serves more by priority "
+                    f"({greedy.kpis.jobs_assigned} jobs): its plan is returned"
+                )
+            info = filled.solver.model_dump()
+            info.update(wall_s=round(time.perf_counter() - t0, 3), plan_from="insertion",
+                        search_assigned=filled.kpis.jobs_assigned)
+            return greedy.model_copy(update={"solver": SolverInfo(**info)})
+        info = filled.solver.model_dump()
+        info["wall_s"] = round(filled.solver.wall_s + time.perf_counter() - t1, 3)
+        filled = filled.model_copy(update={"solver": SolverInfo(**info)})
     return filled
 
 
@@ -75,10 +94,12 @@ def _solve_single(problem: Problem, options: SolveOptions, t0: float | None = No
     if options.seed:
         jobs = np.random.default_rng(options.seed).permutation(jobs)
     shifts = np.arange(c.n_shifts)
-    layout = build_layout(c, d, jobs, shifts)
+    info: dict[str, object] = {"seed": options.seed}
+    pickups = _warm_pickups(c, options.initial_plan) if options.initial_plan else {}
+    warm_depot = {j: dp for j, (dp, _pos) in pickups.items()}
+    layout = build_layout(c, d, jobs, shifts, warm_depot)
     reference = _reference(c, options)
 
-    info: dict[str, object] = {"seed": options.seed}
     raw: RawSolution | None = None
     if layout.disjunctions:
         cap = options.stability.max_moved_jobs if options.stability is not None else None
@@ -141,7 +162,7 @@ def _solve_layout(
         f"{spent:.1f} s; searching ({plan.first_solution} + {plan.metaheuristic}, {limit})"
     )
     if initial is None and options.initial_plan is not None:
-        initial = _initial_routes(c, layout, options)
+        initial = _initial_routes(c, layout, options, _warm_pickups(c, options.initial_plan))
     raw = solve_model(built, plan, initial, log)
     info: dict[str, object] = {
         "objective": raw.objective,
@@ -271,58 +292,88 @@ def _reference(c: Compiled, options: SolveOptions) -> dict[str, tuple[str, int]]
     return out
 
 
-def _initial_routes(c: Compiled, layout: Layout, options: SolveOptions) -> list[list[int]]:
+def _warm_pickups(c: Compiled, plan: Plan) -> dict[int, tuple[int, int]]:
+    """Job index -> (depot, position of the depot stop in its route) for the jobs of ``plan``
+    whose parts, or tools its engineer does not carry, come from a depot stop before it.
+
+    The model picks each job's parts and tools up at a pick-up node of its own, so a stop's
+    parts and tools are shared out and each serves one job: a second job using a tool picked
+    up once is not listed, and ``_initial_routes`` leaves it to the search."""
+    depot_of = {d.id: k for k, d in enumerate(c.problem.depots)}
+    out: dict[int, tuple[int, int]] = {}
+    for r in plan.routes:
+        e = c.eng_index.get(r.engineer)
+        if e is None:
+            continue
+        carried = set(np.flatnonzero(c.eng_tools[e]).tolist()) if c.eng_tools.shape[1] else set()
+        stops: list[tuple[int, int, dict[str, int], set[str]]] = []  # pos, depot, parts, tools
+        for pos, st in enumerate(r.stops):
+            if isinstance(st, DepotStop) and st.depot in depot_of:
+                stops.append((pos, depot_of[st.depot], dict(st.pickup), set(st.pickup_tools)))
+                continue
+            if not isinstance(st, JobStop) or st.job not in c.job_index:
+                continue
+            j = c.job_index[st.job]
+            need = {c.parts[k]: int(q) for k, q in enumerate(c.job_parts[j]) if q > 0}
+            tools = {c.tools[k] for k in np.flatnonzero(c.job_tools[j]) if k not in carried}
+            if not need and not tools:
+                continue
+            for p0, dp, left, picked in stops:
+                if all(left.get(p, 0) >= q for p, q in need.items()) and tools <= picked:
+                    for p, q in need.items():
+                        left[p] -= q
+                    picked -= tools
+                    out[j] = (dp, p0)
+                    break
+    return out
+
+
+def _initial_routes(
+    c: Compiled, layout: Layout, options: SolveOptions, pickups: dict[int, tuple[int, int]]
+) -> list[list[int]]:
     """The warm-start plan's routes as visit nodes per vehicle (unknown jobs skipped).
 
-    A job that the plan served after picking its parts up at a depot becomes its depot copy,
-    with the pick-up node placed where that depot stop was (not just before the job: that would
-    add a detour and make the warm start infeasible); other jobs take their first allowed node.
+    A job that the plan served after a depot stop (``pickups``, from ``_warm_pickups``) becomes
+    its copy at that depot, with the pick-up node placed where that depot stop was; other jobs
+    take their van node. A job with neither is left out for the search to place: a pick-up
+    node just before it would add a detour the plan did not make and could make the whole
+    warm start infeasible.
     """
     assert options.initial_plan is not None
     veh = {
         (c.eng_ids[int(c.shift_engineer[s])], int(c.shift_index[s])): v
         for v, s in enumerate(layout.vehicles)
     }
-    depot_of = {d.id: k for k, d in enumerate(c.problem.depots)}
     pickup_of = {dn: pn for pn, dn in layout.pairs}
     routes: list[list[int]] = [[] for _ in range(layout.n_vehicles)]
     for r in options.initial_plan.routes:
         v = veh.get((r.engineer, r.shift))
         if v is None:
             continue
-        slots: list[list[int]] = []
-        stops: list[tuple[list[int], int, dict[str, int]]] = []  # (slot, depot, parts left)
-        for s in r.stops:
-            if isinstance(s, DepotStop) and s.depot in depot_of:
-                slot: list[int] = []
-                slots.append(slot)
-                stops.append((slot, depot_of[s.depot], dict(s.pickup)))
+        slots: dict[int, list[int]] = {}
+        order: list[list[int]] = []
+        for pos, st in enumerate(r.stops):
+            if isinstance(st, DepotStop):
+                slots[pos] = []
+                order.append(slots[pos])
                 continue
-            if not isinstance(s, JobStop) or s.job not in c.job_index:
+            if not isinstance(st, JobStop) or st.job not in c.job_index:
                 continue
-            j = c.job_index[s.job]
-            need = {c.parts[k]: int(q) for k, q in enumerate(c.job_parts[j]) if q > 0}
+            j = c.job_index[st.job]
             nodes = [
                 n for n in layout.job_nodes.get(j, ())
                 if layout.allowed[n] is None or v in layout.allowed[n]
             ]
             chosen = None
-            if need:
-                for slot, dp, left in stops:
-                    if any(left.get(p, 0) < q for p, q in need.items()):
-                        continue
-                    at = [n for n in nodes if layout.kind[n] == JOB_DEPOT and layout.depot[n] == dp]
-                    if at:
-                        for p, q in need.items():
-                            left[p] -= q
-                        slot.append(pickup_of[at[0]])
-                        chosen = at[0]
-                        break
-            if chosen is None and nodes:
-                chosen = nodes[0]
-                if layout.kind[chosen] == JOB_DEPOT:
-                    slots.append([pickup_of[chosen]])
+            if j in pickups:
+                dp, p0 = pickups[j]
+                at = [n for n in nodes if layout.kind[n] == JOB_DEPOT and layout.depot[n] == dp]
+                if at and p0 in slots:
+                    slots[p0].append(pickup_of[at[0]])
+                    chosen = at[0]
+            if chosen is None:  # from the van; else left out (a new pick-up is a detour)
+                chosen = next((n for n in nodes if layout.kind[n] == JOB_VAN), None)
             if chosen is not None:
-                slots.append([chosen])
-        routes[v] = [n for slot in slots for n in slot]
+                order.append([chosen])
+        routes[v] = [n for slot in order for n in slot]
     return routes

@@ -6,6 +6,7 @@ import pytest
 
 import optimizer.dispatch.decompose as decompose
 from optimizer.dispatch import SolveOptions, solve
+from optimizer.dispatch.fill import served_by_tier
 from optimizer.synthetic import generate_problem
 from optimizer.validate import validate
 
@@ -54,5 +55,5 @@ def test_border_pass_keeps_its_first_plan_when_worse() -> None:
     first = solve(p, SolveOptions(max_solutions=20))
     kept = decompose._plan_from_routes(p, first)
     assert validate(p, kept) == []
-    assert decompose._served_by_tier(p, kept) == decompose._served_by_tier(p, first)
+    assert served_by_tier(p, kept) == served_by_tier(p, first)
     assert {u.job for u in kept.unassigned} == {u.job for u in first.unassigned}
