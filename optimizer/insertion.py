@@ -551,6 +551,23 @@ class Board:
                     return ri, k
         raise KeyError(j)
 
+    def snapshot(self) -> tuple[list[list[Item]], np.ndarray]:
+        """The routes' future items and the depot stock left, for :meth:`restore`."""
+        return [list(r.future) for r in self.routes], self.depot_left.copy()
+
+    def restore(self, snap: tuple[list[list[Item]], np.ndarray]) -> None:
+        """Undo every move since ``snap`` was taken."""
+        futures, left = snap
+        changed = set()
+        for r, f in zip(self.routes, futures, strict=True):
+            if len(r.future) != len(f) or any(a is not b for a, b in zip(r.future, f, strict=True)):
+                r.future = list(f)
+                schedule(r, self.minutes)
+                changed.add(r.eng)
+        self.depot_left = left.copy()
+        for e in changed:
+            self._rebuild_engineer(e)
+
     def put_back(self, ri: int, k: int) -> None:
         """Undo the last ``remove_job`` (the route must be as it left it)."""
         r = self.routes[ri]
@@ -637,11 +654,13 @@ class Move:
 # ----------------------------------------------------------------------------- building
 
 
-def displacement_candidates(board: Board, j: int, limit: int) -> list[int]:
-    """Planned lower-priority, unpinned jobs that job ``j``'s qualified engineers could drop
-    for it, nearest to ``j`` first (at most ``limit``)."""
+def displacement_candidates(
+    board: Board, j: int, limit: int, *, same_tier: bool = False
+) -> list[int]:
+    """Planned lower-priority (with ``same_tier``: not higher-priority), unpinned jobs that job
+    ``j``'s qualified engineers could drop for it, nearest to ``j`` first (at most ``limit``)."""
     c = board.c
-    tier = int(c.job_tier[j])
+    tier = int(c.job_tier[j]) + (1 if same_tier else 0)
     jl = int(c.job_loc[j])
     cands = []
     for r in board.routes:

@@ -90,7 +90,9 @@ class ReoptimizeOptions:
     or lose their place; None: no cap; 0: never displace anything).
     ``displace_for_unassigned`` lets the plan's unassigned jobs displace lower-priority planned
     jobs too (within the same cap), not only the jobs the events put in the pool: the solver's
-    fill pass uses it before the day starts, when nothing has been promised yet.
+    fill pass uses it before the day starts, when nothing has been promised yet. Then the
+    jobs still left out get up to ``recreate_rounds`` rounds of ruin and recreate around them
+    (``_recreate``), stopping at ``recreate_until`` (a ``time.perf_counter()`` value) if given.
 
     Solver path (after the repair): ``solver_time_s`` (0: repair only) and ``seed`` of one
     ``optimizer.dispatch.solve`` on a sub-problem of the affected engineers, each with up to
@@ -111,11 +113,19 @@ class ReoptimizeOptions:
     max_sub_pool: int = 15
     time_budget_s: float | None = 2.0
     displace_for_unassigned: bool = False
+    recreate_until: float | None = None
+    recreate_rounds: int = 0
 
 
 _AFTER_SOLVE_S = 0.3  # merging, validating and comparing after the solver returns
 _SOLVER_OVERRUN_S = 0.3  # how far past its time limit solve() may return (reading, cap)
 _MIN_SOLVE_S = 0.3  # below this the solver is not worth starting
+_EJECT_POOL = 12  # nearby jobs a left-out job may take out to find its place (_eject)
+_EJECT_MAX = 3  # at most this many at once
+_EJECT_TRIES = 6  # random picks per size, besides the nearest ones
+_RECREATE_POOL = 30  # nearby jobs a ruin and recreate round may take out (_recreate)
+_RECREATE_MAX = 8  # at most this many at once
+_RECREATE_STALL = 400  # rounds without one more job served before giving up
 _MIN_OPEN_MIN = 30  # a route with less time than this beside the drive home is left as it is
 
 
@@ -544,9 +554,12 @@ def reoptimize(
     for j in sorted(prev_un, key=lambda j: (-int(c.job_tier[j]), wend[j])):
         if j not in seen and not _place(board, j, old_eng, opt) and not (
             opt.displace_for_unassigned
-            and _displace(board, j, old_eng, opt, moved_budget, left)
+            and (_displace(board, j, old_eng, opt, moved_budget, left)
+                 or _eject(board, j, old_eng, opt, moved_budget))
         ):
             left.append(j)
+    if opt.displace_for_unassigned and opt.recreate_rounds > 0 and left:
+        left = _recreate(board, left, old_eng, opt)
     prev_reason = {u.job: (u.reason.value, u.detail) for u in plan.unassigned}
     reasons = {j: prev_reason[c.job_ids[j]] for j in left if c.job_ids[j] in prev_reason
                and j in prev_un}
@@ -867,6 +880,79 @@ def _displace(board: Board, j: int, old_eng, opt, budget: list[int], left: list[
             return True
         board.put_back(ri, at)
     return False
+
+
+def _eject(board: Board, j: int, old_eng, opt, budget: list[int]) -> bool:
+    """Place ``j`` by taking out up to ``_EJECT_MAX`` nearby jobs of no higher priority and
+    placing them again after it (a small ruin and recreate): kept only when every job taken
+    out finds a place, so one more job is served and none is lost."""
+    if budget[0] <= 0:
+        return False
+    c = board.c
+    near = displacement_candidates(board, j, _EJECT_POOL, same_tier=True)
+    rng = np.random.default_rng(j)
+    tries: list[list[int]] = [[v] for v in near[:8]]
+    for k in range(2, _EJECT_MAX + 1):
+        tries.append(near[:k])
+        tries += [list(rng.choice(near, size=k, replace=False))
+                  for _ in range(_EJECT_TRIES) if len(near) >= k]
+    for out in tries:
+        snap = board.snapshot()
+        for v in out:
+            board.remove_job(int(v))
+        order = sorted((int(v) for v in out),
+                       key=lambda v: (-int(c.job_tier[v]), int(c.job_windows[v][-1, 1])))
+        if _place(board, j, old_eng, opt) and all(_place(board, v, old_eng, opt) for v in order):
+            budget[0] -= len(out)
+            return True
+        board.restore(snap)
+    return False
+
+
+def _recreate(board: Board, left: list[int], old_eng, opt) -> list[int]:
+    """Ruin and recreate around the jobs left out, before the day starts: take a few nearby
+    jobs of no higher priority out of their routes, place the left-out job, then the others
+    again. Kept when all find a place (one more job served); also kept, half of the time,
+    when exactly one job of the same priority is left out instead (a sideways step that
+    reshapes the routes for the next round); otherwise undone. Stops after
+    ``_RECREATE_STALL`` rounds without a job served. Seeded, so a plan is reproducible for a
+    given number of rounds. Returns the jobs still left out."""
+    c = board.c
+    rng = np.random.default_rng(len(left))
+    left = list(left)
+    tried = [j for j in left if displacement_candidates(board, j, 1, same_tier=True)]
+    since = 0  # rounds since a job was last served
+    for _round in range(opt.recreate_rounds):
+        if not tried or since >= _RECREATE_STALL or (
+            opt.recreate_until is not None and time.perf_counter() > opt.recreate_until
+        ):
+            break
+        since += 1
+        j = tried[int(rng.integers(len(tried)))]
+        near = displacement_candidates(board, j, _RECREATE_POOL, same_tier=True)
+        if not near:
+            tried.remove(j)  # nothing it could take the place of any more
+            continue
+        k = int(rng.integers(1, min(len(near), _RECREATE_MAX) + 1))
+        out = [int(v) for v in rng.choice(near, size=k, replace=False)]
+        snap = board.snapshot()
+        for v in out:
+            board.remove_job(v)
+        if not _place(board, j, old_eng, opt):
+            board.restore(snap)
+            continue
+        order = sorted(out, key=lambda v: (-int(c.job_tier[v]), int(c.job_windows[v][-1, 1])))
+        lost = [v for v in order if not _place(board, v, old_eng, opt)]
+        if not lost:
+            left.remove(j)
+            tried.remove(j)
+            since = 0
+        elif len(lost) == 1 and c.job_tier[lost[0]] == c.job_tier[j] and rng.random() < 0.5:
+            left[left.index(j)] = lost[0]
+            tried[tried.index(j)] = lost[0]
+        else:
+            board.restore(snap)
+    return left
 
 
 def compute_diff(before: Plan, after: Plan, *, added: list[str] = (), cancelled: list[str] = (),

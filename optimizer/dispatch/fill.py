@@ -3,15 +3,17 @@
 The routing search stalls early on large days (guided local search stops finding
 improvements long before its time limit), leaving jobs unassigned that still fit between the
 planned visits. A cheapest-insertion pass (the dispatcher's repair in ``optimizer.reoptimize``,
-run with no events, before the day starts, and allowed to move nothing) places them in a
-fraction of a second: on a 1,000-job day it adds about 7 % more jobs.
+run with no events, before the day starts) places them in a fraction of a second: on a
+1,000-job day it adds about 7 % more jobs.
 
 A job that finds no gap may take the place of one lower-priority job (which is then placed
 elsewhere if it fits): the search across territories can leave a critical job out while its
 only qualified engineer serves low-priority work, and the priority rule says that must not
-stand. The result is kept only if it passes the validator and serves a better set by priority
-(more pinned jobs, then more critical, then more high, ...), so no job is lost for a
-lower-priority one.
+stand. Jobs still left out then get rounds of ruin and recreate around them (take a few
+nearby jobs out, place the left-out one, place the others again), which serves the last
+requests the routing search leaves out on tight instances (Pillac's R101). The result is
+kept only if it passes the validator and serves a better set by priority (more pinned jobs,
+then more critical, then more high, ...), so no job is lost for a lower-priority one.
 """
 
 from __future__ import annotations
@@ -32,8 +34,20 @@ def served_by_tier(problem: Problem, plan: Plan) -> tuple[int, ...]:
     return (pinned, *(sum(1 for j in jobs if j.priority == t) for t in TIERS))
 
 
-def fill_plan(problem: Problem, plan: Plan) -> Plan:
-    """``plan`` with the unassigned jobs that fit inserted, or ``plan`` itself if none fit."""
+RECREATE_ROUNDS = 3000  # ruin and recreate rounds at most (a few ms each on a 1,000-job day)
+
+
+def fill_plan(
+    problem: Problem,
+    plan: Plan,
+    *,
+    recreate_until: float | None = None,
+    recreate_rounds: int = RECREATE_ROUNDS,
+) -> Plan:
+    """``plan`` with the unassigned jobs that fit inserted, or ``plan`` itself if none fit.
+
+    Jobs that still find no place get up to ``recreate_rounds`` rounds of ruin and recreate
+    around them, until ``recreate_until`` (a ``time.perf_counter()`` value) if given."""
     if not plan.unassigned or not problem.engineers:
         return plan
     starts = [sh.start for e in problem.engineers for sh in e.shifts]
@@ -47,7 +61,8 @@ def fill_plan(problem: Problem, plan: Plan) -> Plan:
     t0 = time.perf_counter()
     before = min(starts) - timedelta(minutes=1)
     options = ReoptimizeOptions(solver_time_s=0, max_moved_jobs=None, time_budget_s=None,
-                                displace_for_unassigned=True)
+                                displace_for_unassigned=True, recreate_until=recreate_until,
+                                recreate_rounds=recreate_rounds)
     after, filled, _diff = reoptimize(problem, plan, Events(now=before, events=[]),
                                       options=options)
     placed = filled.kpis.jobs_assigned - plan.kpis.jobs_assigned

@@ -29,6 +29,8 @@ from optimizer.dispatch.costs import Costs, arc_cost_matrix
 from optimizer.dispatch.layout import JOB_DEPOT, JOB_VAN, PICKUP, Layout
 from optimizer.dispatch.search import SearchPlan
 
+WARM_START_FAILED = "warm_start_failed"
+WARM_STALL_FACTOR = 10  # a warm start's completion may take this many stall periods
 STATUS = {
     0: "not_solved",
     1: "success",
@@ -252,7 +254,7 @@ def solve_model(
     """Solve (from ``initial_routes`` of visit nodes per vehicle, if given) and read back."""
     routing, manager = built.routing, built.manager
     params = _parameters(plan)
-    meter = _WorkMeter(plan)
+    meter = _WorkMeter(plan, warm=initial_routes is not None)
     if plan.solution_limit is not None or plan.check_limit is not None:
         routing.AddSearchMonitor(routing.solver().CustomLimit(meter.check))
         routing.AddAtSolutionCallback(meter.solution)
@@ -263,11 +265,15 @@ def solve_model(
         initial = routing.ReadAssignmentFromRoutes(idx_routes, True)
         if initial is not None:
             solution = routing.SolveFromAssignmentWithParameters(initial, params)
-            if solution is None and log:
-                log("warm start rejected: the search could not complete it; solving from scratch")
-        elif log:
-            log("warm start rejected by the model (infeasible routes); solving from scratch")
-    if solution is None:
+        if solution is None:
+            # The model is not reused after a failed warm start (a search from scratch on it
+            # found nothing): the caller builds a fresh one.
+            if log:
+                log("warm start rejected: "
+                    + ("the model finds its routes infeasible" if initial is None
+                       else "the search could not complete it") + "; solving from scratch")
+            return RawSolution(routes=(), status=WARM_START_FAILED, objective=None, found=False)
+    else:
         solution = routing.SolveWithParameters(params)
     status = STATUS.get(int(routing.status()), str(routing.status()))
     if solution is None:
@@ -281,7 +287,8 @@ class _WorkMeter:
     ``stall_checks`` checks without a new solution (a local optimum GLS cannot leave), which
     OR-Tools' ``solution_limit`` alone would never end."""
 
-    def __init__(self, plan: SearchPlan) -> None:
+    def __init__(self, plan: SearchPlan, warm: bool = False) -> None:
+        self.warm = warm
         self.checks = 0
         self.last_solution = 0
         self.solutions = 0
@@ -292,7 +299,10 @@ class _WorkMeter:
         self.checks += 1
         if self.limit is not None and self.checks >= self.limit:
             return True
-        return self.checks - self.last_solution > self.stall
+        # Completing a warm start can take OR-Tools hundreds of thousands of checks (with one
+        # solution callback on the way): stopping it there would lose the warm start.
+        stall = self.stall * (WARM_STALL_FACTOR if self.warm and self.solutions < 2 else 1)
+        return self.checks - self.last_solution > stall
 
     def solution(self) -> None:
         self.solutions += 1

@@ -27,7 +27,7 @@ from optimizer.dispatch.decompose import n_parts_for, should_decompose, solve_de
 from optimizer.dispatch.diagnose import diagnose
 from optimizer.dispatch.fill import fill_plan, insertion_plan, served_by_tier
 from optimizer.dispatch.layout import JOB_DEPOT, JOB_VAN, PICKUP, Layout, build_layout
-from optimizer.dispatch.model import RawSolution, build_model, solve_model
+from optimizer.dispatch.model import WARM_START_FAILED, RawSolution, build_model, solve_model
 from optimizer.dispatch.options import SolveOptions
 from optimizer.dispatch.read import read_routes, read_unassigned
 from optimizer.dispatch.search import search_plan
@@ -35,11 +35,18 @@ from optimizer.kpis import compute_kpis
 from optimizer.models import DepotStop, JobStop, Plan, Problem, SolverInfo
 from optimizer.validate import validate
 
+REPAIR_SHARE = 0.1  # of a time limit kept for the fill pass's ruin and recreate
+REPAIR_MARGIN_S = 0.3  # the repair stops this long before the limit (validating, reading)
+
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     """Plan ``problem``: a valid contract plan, every job placed or reported unassigned."""
     options = options or SolveOptions()
     t0 = time.perf_counter()
+    timed = options.max_solutions is None and options.max_iterations is None
+    full = options
+    if timed and options.stability is None:  # keep a share of the time for the repair
+        options = replace(options, time_limit_s=options.time_limit_s * (1 - REPAIR_SHARE))
     if should_decompose(problem):
         if options.progress:
             options.progress(
@@ -51,7 +58,8 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
         plan = _solve_single(problem, options, t0)
     if options.stability is not None:  # re-optimisation places and moves jobs itself
         return plan
-    filled = fill_plan(problem, plan)
+    until = t0 + full.time_limit_s - REPAIR_MARGIN_S if timed else None
+    filled = fill_plan(problem, plan, recreate_until=until)
     if filled is not plan and options.progress:
         options.progress(
             f"dispatch: fill pass placed {filled.kpis.jobs_assigned - plan.kpis.jobs_assigned} "
@@ -164,6 +172,13 @@ def _solve_layout(
     if initial is None and options.initial_plan is not None:
         initial = _initial_routes(c, layout, options, _warm_pickups(c, options.initial_plan))
     raw = solve_model(built, plan, initial, log)
+    if raw.status == WARM_START_FAILED:
+        fresh = build_model(c, layout, costs, parts_dims, depot_limits)
+        left = max(0.05, deadline - time.perf_counter() - 0.2)
+        if plan.solution_limit is None and plan.check_limit is None:
+            plan = replace(plan, time_limit_s=left)
+        raw = solve_model(fresh, plan, None, log)
+        initial = None
     info: dict[str, object] = {
         "objective": raw.objective,
         "first_solution_strategy": plan.first_solution,
