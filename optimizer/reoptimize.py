@@ -92,7 +92,8 @@ class ReoptimizeOptions:
     jobs too (within the same cap), not only the jobs the events put in the pool: the solver's
     fill pass uses it before the day starts, when nothing has been promised yet. Then the
     jobs still left out get up to ``recreate_rounds`` rounds of ruin and recreate around them
-    (``_recreate``), stopping at ``recreate_until`` (a ``time.perf_counter()`` value) if given.
+    (``_recreate``). Both stop at ``recreate_until`` (a ``time.perf_counter()`` value) if
+    given.
 
     Solver path (after the repair): ``solver_time_s`` (0: repair only) and ``seed`` of one
     ``optimizer.dispatch.solve`` on a sub-problem of the affected engineers, each with up to
@@ -120,9 +121,6 @@ class ReoptimizeOptions:
 _AFTER_SOLVE_S = 0.3  # merging, validating and comparing after the solver returns
 _SOLVER_OVERRUN_S = 0.3  # how far past its time limit solve() may return (reading, cap)
 _MIN_SOLVE_S = 0.3  # below this the solver is not worth starting
-_EJECT_POOL = 12  # nearby jobs a left-out job may take out to find its place (_eject)
-_EJECT_MAX = 3  # at most this many at once
-_EJECT_TRIES = 6  # random picks per size, besides the nearest ones
 _RECREATE_POOL = 30  # nearby jobs a ruin and recreate round may take out (_recreate)
 _RECREATE_MAX = 8  # at most this many at once
 _RECREATE_STALL = 400  # rounds without one more job served before giving up
@@ -554,8 +552,8 @@ def reoptimize(
     for j in sorted(prev_un, key=lambda j: (-int(c.job_tier[j]), wend[j])):
         if j not in seen and not _place(board, j, old_eng, opt) and not (
             opt.displace_for_unassigned
-            and (_displace(board, j, old_eng, opt, moved_budget, left)
-                 or _eject(board, j, old_eng, opt, moved_budget))
+            and (opt.recreate_until is None or time.perf_counter() < opt.recreate_until)
+            and _displace(board, j, old_eng, opt, moved_budget, left)
         ):
             left.append(j)
     if opt.displace_for_unassigned and opt.recreate_rounds > 0 and left:
@@ -882,35 +880,9 @@ def _displace(board: Board, j: int, old_eng, opt, budget: list[int], left: list[
     return False
 
 
-def _eject(board: Board, j: int, old_eng, opt, budget: list[int]) -> bool:
-    """Place ``j`` by taking out up to ``_EJECT_MAX`` nearby jobs of no higher priority and
-    placing them again after it (a small ruin and recreate): kept only when every job taken
-    out finds a place, so one more job is served and none is lost."""
-    if budget[0] <= 0:
-        return False
-    c = board.c
-    near = displacement_candidates(board, j, _EJECT_POOL, same_tier=True)
-    rng = np.random.default_rng(j)
-    tries: list[list[int]] = [[v] for v in near[:8]]
-    for k in range(2, _EJECT_MAX + 1):
-        tries.append(near[:k])
-        tries += [list(rng.choice(near, size=k, replace=False))
-                  for _ in range(_EJECT_TRIES) if len(near) >= k]
-    for out in tries:
-        snap = board.snapshot()
-        for v in out:
-            board.remove_job(int(v))
-        order = sorted((int(v) for v in out),
-                       key=lambda v: (-int(c.job_tier[v]), int(c.job_windows[v][-1, 1])))
-        if _place(board, j, old_eng, opt) and all(_place(board, v, old_eng, opt) for v in order):
-            budget[0] -= len(out)
-            return True
-        board.restore(snap)
-    return False
-
-
 def _recreate(board: Board, left: list[int], old_eng, opt) -> list[int]:
-    """Ruin and recreate around the jobs left out, before the day starts: take a few nearby
+    """Ruin and recreate around the jobs left out (the most urgent first), before the day
+    starts: take a few nearby
     jobs of no higher priority out of their routes, place the left-out job, then the others
     again. Kept when all find a place (one more job served); also kept, half of the time,
     when exactly one job of the same priority is left out instead (a sideways step that
@@ -928,7 +900,9 @@ def _recreate(board: Board, left: list[int], old_eng, opt) -> list[int]:
         ):
             break
         since += 1
-        j = tried[int(rng.integers(len(tried)))]
+        top = max(int(c.job_tier[x]) for x in tried)  # the most urgent left-out jobs first
+        urgent = [x for x in tried if int(c.job_tier[x]) == top]
+        j = urgent[int(rng.integers(len(urgent)))]
         near = displacement_candidates(board, j, _RECREATE_POOL, same_tier=True)
         if not near:
             tried.remove(j)  # nothing it could take the place of any more

@@ -107,6 +107,13 @@ def build_model(
 
     # Time.
     minutes = c.travel.minutes[np.ix_(layout.loc, layout.loc)] + layout.service[:, None]
+    # Pick-ups one after another at one depot are one stop: only the last one's time counts
+    # (as the plan reads them, see read.py, and as the repair's insertion board plans them).
+    pick = np.flatnonzero(layout.kind == PICKUP)
+    if len(pick) > 1:
+        same = layout.depot[pick][:, None] == layout.depot[pick][None, :]
+        rows, cols = np.nonzero(same)
+        minutes[pick[rows], pick[cols]] = 0
     time_cb = routing.RegisterTransitMatrix(minutes.tolist())
     cbs.append(time_cb)
     horizon = int(c.horizon) + 1

@@ -33,7 +33,6 @@ from optimizer.dispatch.read import read_routes, read_unassigned
 from optimizer.dispatch.search import search_plan
 from optimizer.kpis import compute_kpis
 from optimizer.models import DepotStop, JobStop, Plan, Problem, SolverInfo
-from optimizer.validate import validate
 
 REPAIR_SHARE = 0.1  # of a time limit kept for the fill pass's ruin and recreate
 REPAIR_MARGIN_S = 0.3  # the repair stops this long before the limit (validating, reading)
@@ -59,7 +58,8 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
     if options.stability is not None:  # re-optimisation places and moves jobs itself
         return plan
     until = t0 + full.time_limit_s - REPAIR_MARGIN_S if timed else None
-    filled = fill_plan(problem, plan, recreate_until=until)
+    half = None if until is None else time.perf_counter() + (until - time.perf_counter()) / 2
+    filled = fill_plan(problem, plan, recreate_until=half)
     if filled is not plan and options.progress:
         options.progress(
             f"dispatch: fill pass placed {filled.kpis.jobs_assigned - plan.kpis.jobs_assigned} "
@@ -67,24 +67,23 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
             f"{filled.kpis.jobs_total} assigned)"
         )
     if filled.unassigned and options.initial_plan is None:
-        t1 = time.perf_counter()
-        greedy = insertion_plan(problem)
-        if served_by_tier(problem, greedy) > served_by_tier(problem, filled) and not validate(
-            problem, greedy
-        ):
+        greedy = insertion_plan(problem, recreate_rounds=0)
+        if served_by_tier(problem, greedy) > served_by_tier(problem, filled):
+            info = filled.solver.model_dump()
+            info.update(plan_from="insertion", search_assigned=filled.kpis.jobs_assigned)
+            greedy = fill_plan(problem, greedy, recreate_until=until)
             if options.progress:
                 options.progress(
-                    f"dispatch: cheapest insertion alone serves more by priority "
-                    f"({greedy.kpis.jobs_assigned} jobs): its plan is returned"
+                    f"dispatch: cheapest insertion serves more by priority than the search "
+                    f"({greedy.kpis.jobs_assigned} jobs against {filled.kpis.jobs_assigned}): "
+                    "its plan is returned"
                 )
-            info = filled.solver.model_dump()
-            info.update(wall_s=round(time.perf_counter() - t0, 3), plan_from="insertion",
-                        search_assigned=filled.kpis.jobs_assigned)
-            return greedy.model_copy(update={"solver": SolverInfo(**info)})
-        info = filled.solver.model_dump()
-        info["wall_s"] = round(filled.solver.wall_s + time.perf_counter() - t1, 3)
-        filled = filled.model_copy(update={"solver": SolverInfo(**info)})
-    return filled
+            filled = greedy.model_copy(update={"solver": SolverInfo(**info)})
+        elif until is not None:  # the second half of the repair time, on the search's plan
+            filled = fill_plan(problem, filled, recreate_until=until)
+    info = filled.solver.model_dump()
+    info["wall_s"] = round(time.perf_counter() - t0, 3)
+    return filled.model_copy(update={"solver": SolverInfo(**info)})
 
 
 def _solve_single(problem: Problem, options: SolveOptions, t0: float | None = None) -> Plan:
