@@ -121,6 +121,9 @@ class ReoptimizeOptions:
 _AFTER_SOLVE_S = 0.3  # merging, validating and comparing after the solver returns
 _SOLVER_OVERRUN_S = 0.3  # how far past its time limit solve() may return (reading, cap)
 _MIN_SOLVE_S = 0.3  # below this the solver is not worth starting
+_EJECT_POOL = 12  # nearby jobs a left-out job may take out to find its place (_eject)
+_EJECT_MAX = 3  # at most this many at once
+_EJECT_TRIES = 6  # seeded random picks per size, besides the nearest ones
 _RECREATE_POOL = 30  # nearby jobs a ruin and recreate round may take out (_recreate)
 _RECREATE_MAX = 8  # at most this many at once
 _RECREATE_STALL = 400  # rounds without one more job served before giving up
@@ -553,7 +556,8 @@ def reoptimize(
         if j not in seen and not _place(board, j, old_eng, opt) and not (
             opt.displace_for_unassigned
             and (opt.recreate_until is None or time.perf_counter() < opt.recreate_until)
-            and _displace(board, j, old_eng, opt, moved_budget, left)
+            and (_displace(board, j, old_eng, opt, moved_budget, left)
+                 or _eject(board, j, old_eng, opt, moved_budget))
         ):
             left.append(j)
     if opt.displace_for_unassigned and opt.recreate_rounds > 0 and left:
@@ -561,6 +565,11 @@ def reoptimize(
     prev_reason = {u.job: (u.reason.value, u.detail) for u in plan.unassigned}
     reasons = {j: prev_reason[c.job_ids[j]] for j in left if c.job_ids[j] in prev_reason
                and j in prev_un}
+    if opt.displace_for_unassigned:  # before the day: what the search placed had a place
+        for j in left:
+            if j not in reasons and c.pinned_engineer[j] < 0:
+                reasons[j] = ("capacity", "its place went to more urgent or more jobs "
+                              "when left-out jobs were placed")
     plan_after = _safety_net(after, board, left, old_eng, opt, reasons, t0, warnings)
     diff = compute_diff(plan, plan_after, added=[j.id for j in added_jobs],
                         cancelled=sorted(cancelled_out), warnings=warnings)
@@ -877,6 +886,34 @@ def _displace(board: Board, j: int, old_eng, opt, budget: list[int], left: list[
                 left.append(victim)
             return True
         board.put_back(ri, at)
+    return False
+
+
+def _eject(board: Board, j: int, old_eng, opt, budget: list[int]) -> bool:
+    """Place ``j`` by taking out one, two or three nearby jobs of no higher priority and
+    placing them again after it: the nearest first, then seeded random picks. Kept only when
+    every job taken out finds a place, so one more job is served and none is lost."""
+    if budget[0] <= 0:
+        return False
+    c = board.c
+    near = displacement_candidates(board, j, _EJECT_POOL, same_tier=True)
+    rng = np.random.default_rng(j)
+    tries: list[list[int]] = [[v] for v in near[:8]]
+    for k in range(2, _EJECT_MAX + 1):
+        tries.append(near[:k])
+        tries += [[int(x) for x in rng.choice(near, size=k, replace=False)]
+                  for _ in range(_EJECT_TRIES) if len(near) >= k]
+    for out in tries:
+        if opt.recreate_until is not None and time.perf_counter() > opt.recreate_until:
+            return False
+        snap = board.snapshot()
+        for v in out:
+            board.remove_job(v)
+        order = sorted(out, key=lambda v: (-int(c.job_tier[v]), int(c.job_windows[v][-1, 1])))
+        if _place(board, j, old_eng, opt) and all(_place(board, v, old_eng, opt) for v in order):
+            budget[0] -= len(out)
+            return True
+        board.restore(snap)
     return False
 
 

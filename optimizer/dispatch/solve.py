@@ -35,7 +35,7 @@ from optimizer.kpis import compute_kpis
 from optimizer.models import DepotStop, JobStop, Plan, Problem, SolverInfo
 
 REPAIR_SHARE = 0.1  # of a time limit kept for the fill pass's ruin and recreate
-REPAIR_MARGIN_S = 0.3  # the repair stops this long before the limit (validating, reading)
+REPAIR_MARGIN = 0.02  # of the time limit: the repair stops this long before it (0.2-1 s)
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
@@ -57,7 +57,8 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
         plan = _solve_single(problem, options, t0)
     if options.stability is not None:  # re-optimisation places and moves jobs itself
         return plan
-    until = t0 + full.time_limit_s - REPAIR_MARGIN_S if timed else None
+    margin = min(1.0, max(0.2, full.time_limit_s * REPAIR_MARGIN))
+    until = t0 + full.time_limit_s - margin if timed else None
     half = None if until is None else time.perf_counter() + (until - time.perf_counter()) / 2
     filled = fill_plan(problem, plan, recreate_until=half)
     if filled is not plan and options.progress:
