@@ -32,6 +32,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -875,17 +876,28 @@ def _place(board: Board, j: int, old_eng: dict[int, int], opt: ReoptimizeOptions
 
 
 def _displace(board: Board, j: int, old_eng, opt, budget: list[int], left: list[int]) -> bool:
-    """Place ``j`` by taking out one lower-priority job that the events did not touch."""
+    """Place ``j`` by taking out one lower-priority job that the events did not touch (or,
+    when ``displace_for_unassigned``, two or three of the nearest): each is placed again
+    where it fits, else left out for ``j``, which is worth more than all of them."""
     if budget[0] <= 0:
         return False
-    for victim in displacement_candidates(board, j, 8):
-        ri, at = board.remove_job(victim)
+    near = displacement_candidates(board, j, 8)
+    tries = [[v] for v in near]
+    if opt.displace_for_unassigned:
+        tries += [list(x) for k in (2, 3) for x in itertools.combinations(near[:4], k)]
+    for out in tries:
+        if opt.recreate_until is not None and time.perf_counter() > opt.recreate_until:
+            return False
+        if budget[0] < len(out):
+            continue
+        snap = board.snapshot()
+        for v in out:
+            board.remove_job(v)
         if _place(board, j, old_eng, opt):
-            budget[0] -= 1
-            if not _place(board, victim, old_eng, opt):
-                left.append(victim)
+            budget[0] -= len(out)
+            left.extend(v for v in out if not _place(board, v, old_eng, opt))
             return True
-        board.put_back(ri, at)
+        board.restore(snap)
     return False
 
 

@@ -76,9 +76,12 @@ def fill_plan(
     return filled.model_copy(update={"solver": SolverInfo(**info)})
 
 
-def insertion_plan(problem: Problem, *, recreate_rounds: int = RECREATE_ROUNDS) -> Plan:
+def insertion_plan(
+    problem: Problem, *, recreate_rounds: int = RECREATE_ROUNDS, until: float | None = None
+) -> Plan:
     """A whole day by cheapest insertion alone (the fill pass from an empty plan), in well
-    under a second (without ruin and recreate: ``recreate_rounds=0``). ``solve`` repairs it
+    under a second on 400 jobs (without ruin and recreate: ``recreate_rounds=0``; the
+    displacements stop at ``until``, a ``time.perf_counter()`` value). ``solve`` repairs it
     instead of the search's plan when it serves more by priority (on a 400-job day with
     parts, depots and breaks, one routing model for the whole day can stall below it)."""
     from optimizer.compile import compile_problem
@@ -91,5 +94,5 @@ def insertion_plan(problem: Problem, *, recreate_rounds: int = RECREATE_ROUNDS) 
     empty = Plan(problem_id=problem.id, routes=[], unassigned=unassigned,
                  kpis=compute_kpis(problem, [], unassigned),
                  solver=SolverInfo(status="empty", wall_s=0.0))
-    return fill_plan(problem, empty, recreate_rounds=recreate_rounds)
+    return fill_plan(problem, empty, recreate_rounds=recreate_rounds, recreate_until=until)
 

@@ -59,16 +59,20 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
         return plan
     margin = min(1.0, max(0.2, full.time_limit_s * REPAIR_MARGIN))
     until = t0 + full.time_limit_s - margin if timed else None
-    half = None if until is None else time.perf_counter() + (until - time.perf_counter()) / 2
-    filled = fill_plan(problem, plan, recreate_until=half)
+    # Most of the repair time for the search's plan, the rest to try cheapest insertion from
+    # scratch (and repair that instead if it serves more by priority).
+    first = None if until is None else time.perf_counter() + (until - time.perf_counter()) * 0.9
+    filled = fill_plan(problem, plan, recreate_until=first)
     if filled is not plan and options.progress:
         options.progress(
             f"dispatch: fill pass placed {filled.kpis.jobs_assigned - plan.kpis.jobs_assigned} "
             f"more jobs into the routes' gaps ({filled.kpis.jobs_assigned}/"
             f"{filled.kpis.jobs_total} assigned)"
         )
-    if filled.unassigned and options.initial_plan is None:
-        greedy = insertion_plan(problem, recreate_rounds=0)
+    if filled.unassigned and options.initial_plan is None and (
+        until is None or time.perf_counter() < until
+    ):
+        greedy = insertion_plan(problem, recreate_rounds=0, until=until)
         if served_by_tier(problem, greedy) > served_by_tier(problem, filled):
             info = filled.solver.model_dump()
             info.update(plan_from="insertion", search_assigned=filled.kpis.jobs_assigned)
@@ -80,8 +84,6 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
                     "its plan is returned"
                 )
             filled = greedy.model_copy(update={"solver": SolverInfo(**info)})
-        elif until is not None:  # the second half of the repair time, on the search's plan
-            filled = fill_plan(problem, filled, recreate_until=until)
     info = filled.solver.model_dump()
     info["wall_s"] = round(time.perf_counter() - t0, 3)
     return filled.model_copy(update={"solver": SolverInfo(**info)})
