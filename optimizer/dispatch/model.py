@@ -30,6 +30,7 @@ from optimizer.dispatch.layout import JOB_DEPOT, JOB_VAN, PICKUP, Layout
 from optimizer.dispatch.search import SearchPlan
 
 WARM_START_FAILED = "warm_start_failed"
+WORK_LIMIT_LNS_S = 600  # LNS sub-search limit under a work limit (never reached)
 WARM_STALL_FACTOR = 10  # a warm start's completion may take this many stall periods
 STATUS = {
     0: "not_solved",
@@ -249,6 +250,10 @@ def _parameters(plan: SearchPlan) -> pywrapcp.RoutingSearchParameters:
     params.guided_local_search_lambda_coefficient = plan.gls_lambda
     if plan.solution_limit is not None:
         params.solution_limit = int(plan.solution_limit)
+    if plan.solution_limit is not None or plan.check_limit is not None:
+        # Work-limited: no clock may cut a neighbourhood short (OR-Tools bounds its LNS
+        # sub-searches by 100 ms by default, which a loaded machine can reach).
+        params.lns_time_limit.FromSeconds(int(WORK_LIMIT_LNS_S))
     return params
 
 
