@@ -544,8 +544,7 @@ def reoptimize(
     seen: set[int] = set()
     pool = [j for j in pool if not (j in seen or seen.add(j))]
     touched = {c.job_ids[j] for j in pool}
-    wend = {j: int(c.job_windows[j][-1, 1]) for j in [*pool, *prev_un]}
-    pool.sort(key=lambda j: (-int(c.job_tier[j]), wend[j]))
+    pool.sort(key=_urgency(c))
     left: list[int] = []
     moved_budget = [BIG if opt.max_moved_jobs is None else opt.max_moved_jobs]
     for j in pool:
@@ -553,10 +552,10 @@ def reoptimize(
             board, j, old_eng, opt, moved_budget, left
         ):
             left.append(j)
-    for j in sorted(prev_un, key=lambda j: (-int(c.job_tier[j]), wend[j])):
+    for j in sorted(prev_un, key=_urgency(c)):
         if j not in seen and not _place(board, j, old_eng, opt) and not (
             opt.displace_for_unassigned
-            and (opt.recreate_until is None or time.perf_counter() < opt.recreate_until)
+            and not _past(opt)
             and (_displace(board, j, old_eng, opt, moved_budget, left)
                  or _eject(board, j, old_eng, opt, moved_budget))
         ):
@@ -875,6 +874,29 @@ def _place(board: Board, j: int, old_eng: dict[int, int], opt: ReoptimizeOptions
     return mv is not None and board.apply(mv)
 
 
+def _urgency(c: Compiled):
+    """Sort key: higher priority first, then the earlier closing last window."""
+    return lambda j: (-int(c.job_tier[j]), int(c.job_windows[j][-1, 1]))
+
+
+def _past(opt: ReoptimizeOptions) -> bool:
+    """Whether the repair's deadline (``recreate_until``) has passed."""
+    return opt.recreate_until is not None and time.perf_counter() > opt.recreate_until
+
+
+def _swap_in(board: Board, j: int, out: list[int], old_eng, opt):
+    """Take ``out`` off their routes, place ``j``, then place ``out`` again in that order.
+    Returns the snapshot that undoes it all and the jobs of ``out`` left without a place, or
+    None (the board as it was) when ``j`` finds no place."""
+    snap = board.snapshot()
+    for v in out:
+        board.remove_job(v)
+    if not _place(board, j, old_eng, opt):
+        board.restore(snap)
+        return None
+    return snap, [v for v in out if not _place(board, v, old_eng, opt)]
+
+
 def _displace(board: Board, j: int, old_eng, opt, budget: list[int], left: list[int]) -> bool:
     """Place ``j`` by taking out one lower-priority job that the events did not touch (or,
     when ``displace_for_unassigned``, two or three of the nearest): each is placed again
@@ -886,18 +908,15 @@ def _displace(board: Board, j: int, old_eng, opt, budget: list[int], left: list[
     if opt.displace_for_unassigned:
         tries += [list(x) for k in (2, 3) for x in itertools.combinations(near[:4], k)]
     for out in tries:
-        if opt.recreate_until is not None and time.perf_counter() > opt.recreate_until:
+        if _past(opt):
             return False
         if budget[0] < len(out):
             continue
-        snap = board.snapshot()
-        for v in out:
-            board.remove_job(v)
-        if _place(board, j, old_eng, opt):
+        swapped = _swap_in(board, j, out, old_eng, opt)
+        if swapped is not None:
             budget[0] -= len(out)
-            left.extend(v for v in out if not _place(board, v, old_eng, opt))
+            left.extend(swapped[1])
             return True
-        board.restore(snap)
     return False
 
 
@@ -907,7 +926,6 @@ def _eject(board: Board, j: int, old_eng, opt, budget: list[int]) -> bool:
     every job taken out finds a place, so one more job is served and none is lost."""
     if budget[0] <= 0:
         return False
-    c = board.c
     near = displacement_candidates(board, j, _EJECT_POOL, same_tier=True)
     rng = np.random.default_rng(j)
     tries: list[list[int]] = [[v] for v in near[:8]]
@@ -916,37 +934,32 @@ def _eject(board: Board, j: int, old_eng, opt, budget: list[int]) -> bool:
         tries += [[int(x) for x in rng.choice(near, size=k, replace=False)]
                   for _ in range(_EJECT_TRIES) if len(near) >= k]
     for out in tries:
-        if opt.recreate_until is not None and time.perf_counter() > opt.recreate_until:
+        if _past(opt):
             return False
-        snap = board.snapshot()
-        for v in out:
-            board.remove_job(v)
-        order = sorted(out, key=lambda v: (-int(c.job_tier[v]), int(c.job_windows[v][-1, 1])))
-        if _place(board, j, old_eng, opt) and all(_place(board, v, old_eng, opt) for v in order):
+        swapped = _swap_in(board, j, sorted(out, key=_urgency(board.c)), old_eng, opt)
+        if swapped is not None and not swapped[1]:
             budget[0] -= len(out)
             return True
-        board.restore(snap)
+        if swapped is not None:
+            board.restore(swapped[0])
     return False
 
 
 def _recreate(board: Board, left: list[int], old_eng, opt) -> list[int]:
     """Ruin and recreate around the jobs left out (the most urgent first), before the day
-    starts: take a few nearby
-    jobs of no higher priority out of their routes, place the left-out job, then the others
-    again. Kept when all find a place (one more job served); also kept, half of the time,
-    when exactly one job of the same priority is left out instead (a sideways step that
-    reshapes the routes for the next round); otherwise undone. Stops after
-    ``_RECREATE_STALL`` rounds without a job served. Seeded, so a plan is reproducible for a
-    given number of rounds. Returns the jobs still left out."""
+    starts: take a few nearby jobs of no higher priority out of their routes, place the
+    left-out job, then the others again. Kept when all find a place (one more job served);
+    also kept, half of the time, when exactly one job of the same priority is left out
+    instead (a sideways step that reshapes the routes for the next round); otherwise undone.
+    Stops after ``_RECREATE_STALL`` rounds without a job served. Seeded, so a plan is
+    reproducible for a given number of rounds. Returns the jobs still left out."""
     c = board.c
     rng = np.random.default_rng(len(left))
     left = list(left)
     tried = [j for j in left if displacement_candidates(board, j, 1, same_tier=True)]
     since = 0  # rounds since a job was last served
     for _round in range(opt.recreate_rounds):
-        if not tried or since >= _RECREATE_STALL or (
-            opt.recreate_until is not None and time.perf_counter() > opt.recreate_until
-        ):
+        if not tried or since >= _RECREATE_STALL or _past(opt):
             break
         since += 1
         top = max(int(c.job_tier[x]) for x in tried)  # the most urgent left-out jobs first
@@ -958,14 +971,10 @@ def _recreate(board: Board, left: list[int], old_eng, opt) -> list[int]:
             continue
         k = int(rng.integers(1, min(len(near), _RECREATE_MAX) + 1))
         out = [int(v) for v in rng.choice(near, size=k, replace=False)]
-        snap = board.snapshot()
-        for v in out:
-            board.remove_job(v)
-        if not _place(board, j, old_eng, opt):
-            board.restore(snap)
+        swapped = _swap_in(board, j, sorted(out, key=_urgency(c)), old_eng, opt)
+        if swapped is None:
             continue
-        order = sorted(out, key=lambda v: (-int(c.job_tier[v]), int(c.job_windows[v][-1, 1])))
-        lost = [v for v in order if not _place(board, v, old_eng, opt)]
+        snap, lost = swapped
         if not lost:
             left.remove(j)
             tried.remove(j)
