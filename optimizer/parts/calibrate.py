@@ -10,12 +10,13 @@ honest out-of-sample test.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from optimizer.parts.policy import DEFAULT_CONFIG, PolicyConfig, SeriesInputs, plan_policies
-from optimizer.parts.simulate import simulate
+from optimizer.parts.simulate import SimResult, simulate
 from optimizer.parts.system import steps_for_target, system_curve
 
 #: Planned overall targets tried, loosest first.
@@ -75,9 +76,20 @@ def calibrate_target(Y: np.ndarray, inputs: SeriesInputs, goal: float = 0.01,
     rows = np.flatnonzero((Y[:, :start] > 0).sum(axis=1) >= min_demands)
     if rows.size == 0:
         return Calibration(goal, (goal,), (float("nan"),), 0)
-    Y = Y[rows]
-    inputs = inputs.take(rows)
-    n = len(rows)
+    realised, held = [], []
+    for r in _rolling_backtest(Y[rows], inputs.take(rows), grid, config, start):
+        realised.append(float(r.short.sum() / max(r.demand.sum(), 1e-12)))
+        held.append(float(r.avg_on_hand_units.sum()))
+    ok = [g for g, r in zip(grid, realised, strict=True) if r <= goal]
+    planned = max(ok) if ok else min(grid)
+    return Calibration(planned, tuple(grid), tuple(realised), h, tuple(held))
+
+
+def _rolling_backtest(Y: np.ndarray, inputs: SeriesInputs, grid: tuple[float, ...],
+                      config: PolicyConfig, start: int) -> Iterator[SimResult]:
+    """The in-sample rolling backtest of the calibrations, one result per planned target of
+    ``grid``: each period from ``start`` on is planned on everything before it, as in use."""
+    n, h = Y.shape[0], Y.shape[1] - start
     s = np.zeros((len(grid), n, h))
     lot = np.ones(n)
     for k in range(h):
@@ -85,17 +97,11 @@ def calibrate_target(Y: np.ndarray, inputs: SeriesInputs, goal: float = 0.01,
     init = initial_arrivals(Y, start, inputs.lead_time)
     kind = np.full(n, "base_stock", dtype=object)
     kind[lot > 1] = "s_Q"
-    realised, held = [], []
     for g in range(len(grid)):
-        r = simulate(Y[:, start:], kind, s[g], s[g] + lot[:, None],
-                     np.where(lot > 1, lot, 0.0)[:, None] * np.ones((1, h)), inputs.review,
-                     inputs.lead_time, pack_size=inputs.pack_size, moq=inputs.moq,
-                     initial_arrivals=init)
-        realised.append(float(r.short.sum() / max(r.demand.sum(), 1e-12)))
-        held.append(float(r.avg_on_hand_units.sum()))
-    ok = [g for g, r in zip(grid, realised, strict=True) if r <= goal]
-    planned = max(ok) if ok else min(grid)
-    return Calibration(planned, tuple(grid), tuple(realised), h, tuple(held))
+        yield simulate(Y[:, start:], kind, s[g], s[g] + lot[:, None],
+                       np.where(lot > 1, lot, 0.0)[:, None] * np.ones((1, h)), inputs.review,
+                       inputs.lead_time, pack_size=inputs.pack_size, moq=inputs.moq,
+                       initial_arrivals=init)
 
 
 def with_unit_costs(inputs: SeriesInputs) -> SeriesInputs:
@@ -150,22 +156,11 @@ def calibrate_groups(Y: np.ndarray, inputs: SeriesInputs, goal: float = 0.01,
     tight = tuple([min(grid)] * N_GROUPS)
     if h < 3 or rows.size == 0:
         return GroupCalibration(tight, float("nan"), float("nan"), 0)
-    Y, inputs, n = Y[rows], inputs.take(rows), len(rows)
-    s = np.zeros((len(grid), n, h))
-    lot = np.ones(n)
-    for k in range(h):
-        s[:, :, k], lot = system_levels(Y[:, : start + k], inputs, grid, config)
-    init = initial_arrivals(Y, start, inputs.lead_time)
-    kind = np.full(n, "base_stock", dtype=object)
-    kind[lot > 1] = "s_Q"
+    Y = Y[rows]
     group = demand_groups(Y[:, :start])
     short = np.zeros((len(grid), N_GROUPS))
     held = np.zeros((len(grid), N_GROUPS))
-    for g in range(len(grid)):
-        r = simulate(Y[:, start:], kind, s[g], s[g] + lot[:, None],
-                     np.where(lot > 1, lot, 0.0)[:, None] * np.ones((1, h)), inputs.review,
-                     inputs.lead_time, pack_size=inputs.pack_size, moq=inputs.moq,
-                     initial_arrivals=init)
+    for g, r in enumerate(_rolling_backtest(Y, inputs.take(rows), grid, config, start)):
         short[g] = np.bincount(group, r.short, minlength=N_GROUPS)
         held[g] = np.bincount(group, r.avg_on_hand_units, minlength=N_GROUPS)
     demand = Y[:, start:].sum()
