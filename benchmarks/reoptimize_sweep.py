@@ -1,8 +1,8 @@
 """Validity sweep of re-optimisation: count invalid plans by rule and event mix.
 
 Synthetic days (seeds x sizes, planned by greedy insertion or the solver) are re-optimised
-at several times of day under event mixes built like ``tests/reoptimize``'s ``_events``
-helper, on the repair path (``solver_time_s=0``). Each output plan is validated against the
+at several times of day under event mixes (``optimizer.synthetic.synthetic_events``, as
+the tests use), on the repair path (``solver_time_s=0``). Each output plan is validated against the
 returned problem; a table of invalid plans per mix and per broken rule is printed. Usage::
 
     python -m benchmarks.reoptimize_sweep [--seeds 15] [--sizes 60x8,150x15]
@@ -16,14 +16,13 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from datetime import timedelta
 
 from optimizer.compile import compile_problem
 from optimizer.events import Events
 from optimizer.insertion import board_plan, greedy_plan_routes
 from optimizer.models import JobStop, Plan, Problem
 from optimizer.reoptimize import ReoptimizeOptions, reoptimize
-from optimizer.synthetic import generate_problem
+from optimizer.synthetic import generate_problem, synthetic_events
 from optimizer.validate import validate
 
 MIXES = ["added", "cancelled", "unavailable", "unavailable_later", "started", "finished",
@@ -32,36 +31,6 @@ MIXES = ["added", "cancelled", "unavailable", "unavailable_later", "started", "f
          "started+unavailable", "unavailable_later+delayed+position",
          "started+finished+delayed+cancelled"]
 HOURS = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
-
-
-def make_events(problem: Problem, plan: Plan, mix: str, hours: float) -> Events:
-    """The events of ``mix`` at shift start + ``hours`` (as ``tests/reoptimize``)."""
-    now = problem.engineers[0].shifts[0].start + timedelta(hours=hours)
-    routes = [r for r in plan.routes if any(isinstance(s, JobStop) for s in r.stops)]
-    jobs0 = [s for s in routes[0].stops if isinstance(s, JobStop)]
-    jobs1 = [s for s in routes[1].stops if isinstance(s, JobStop)]
-    later = [s for s in jobs0 if s.start > now]
-    running = [s for s in jobs1 if s.start <= now] or jobs1[:1]
-    new = problem.jobs[0].model_copy(update={"id": "NEW-1", "pinned": None, "time_windows": []})
-    evs = {
-        "added": [{"type": "job_added", "job": new.model_dump(mode="json")}],
-        "cancelled": [{"type": "job_cancelled", "job": (later or jobs0)[-1].job}],
-        "unavailable": [{"type": "engineer_unavailable", "engineer": routes[2].engineer,
-                         "from": now.isoformat(), "until": None}],
-        "unavailable_later": [{"type": "engineer_unavailable", "engineer": routes[2].engineer,
-                               "from": (now + timedelta(hours=1)).isoformat(),
-                               "until": (now + timedelta(hours=2)).isoformat()}],
-        "started": [{"type": "job_started", "job": jobs0[-1].job, "engineer": routes[3].engineer,
-                     "at": (now - timedelta(minutes=5)).isoformat()}],
-        "finished": [{"type": "job_finished", "job": running[0].job,
-                      "engineer": routes[1].engineer, "at": now.isoformat()}],
-        "delayed": [{"type": "job_delayed", "job": running[-1].job,
-                     "expected_end": (now + timedelta(minutes=50)).isoformat()}],
-        "position": [{"type": "engineer_position", "engineer": routes[0].engineer,
-                      "at": now.isoformat(), "location": {"lat": 31.24, "lon": 121.48}}],
-    }
-    chosen = [e for k in mix.split("+") for e in evs[k]]
-    return Events.model_validate({"now": now.isoformat(), "events": chosen})
 
 
 def plan_day(problem: Problem, planner: str) -> Plan:
@@ -102,7 +71,7 @@ def run_case(args: tuple[int, str, str, Sequence[float], Sequence[str]]) -> list
     rows = []
     for h in hours:
         for mix in mixes:
-            ev = make_events(problem, plan, mix, h)
+            ev = synthetic_events(problem, plan, mix, h)
             try:
                 after, new_plan, _ = reoptimize(problem, plan, ev, options=opts)
                 bad = validate(after, new_plan)

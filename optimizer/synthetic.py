@@ -1,7 +1,8 @@
 """Seeded generator of realistic field-service days (home-appliance after-sales service).
 
 Used for the bundled demo (``scenarios/generate_demo.py``), the scale and re-optimisation
-benchmarks and tests. One metro area whose size grows with the number of engineers, so that
+benchmarks and tests; :func:`synthetic_events` builds the re-optimisation events of such a
+day. One metro area whose size grows with the number of engineers, so that
 each engineer keeps a realistic territory; a day of emergencies due within 4 hours,
 same-day repairs, customer time slots, preventive maintenance and installations; depots with
 stock and tools; van stock; a few pinned follow-ups and preferred engineers.
@@ -15,6 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import numpy as np
 
+from optimizer.events import Events
 from optimizer.models import (
     Break,
     Depot,
@@ -22,8 +24,10 @@ from optimizer.models import (
     Engineer,
     HaversineTravel,
     Job,
+    JobStop,
     Location,
     Pin,
+    Plan,
     Priority,
     Problem,
     Shift,
@@ -264,3 +268,40 @@ def _jobs(rng, n, radius_km, centre, engineers, fast, parts_by_trade, at, parts,
             )
         )
     return jobs
+
+
+#: The event kinds :func:`synthetic_events` combines (``"added+cancelled"``, ...).
+EVENT_KINDS = ("added", "cancelled", "unavailable", "unavailable_later", "started", "finished",
+               "delayed", "position")
+
+
+def synthetic_events(problem: Problem, plan: Plan, mix: str, hours: float) -> Events:
+    """The events of ``mix`` (kinds of :data:`EVENT_KINDS` joined by ``+``) at the first
+    shift's start + ``hours``, on a generated ``problem`` and its dispatched ``plan`` (with
+    at least four working routes): for re-optimisation tests and benchmarks."""
+    now = problem.engineers[0].shifts[0].start + timedelta(hours=hours)
+    routes = [r for r in plan.routes if any(isinstance(s, JobStop) for s in r.stops)]
+    jobs0 = [s for s in routes[0].stops if isinstance(s, JobStop)]
+    jobs1 = [s for s in routes[1].stops if isinstance(s, JobStop)]
+    later = [s for s in jobs0 if s.start > now]
+    running = [s for s in jobs1 if s.start <= now] or jobs1[:1]
+    new = problem.jobs[0].model_copy(update={"id": "NEW-1", "pinned": None, "time_windows": []})
+    evs = {
+        "added": [{"type": "job_added", "job": new.model_dump(mode="json")}],
+        "cancelled": [{"type": "job_cancelled", "job": (later or jobs0)[-1].job}],
+        "unavailable": [{"type": "engineer_unavailable", "engineer": routes[2].engineer,
+                         "from": now.isoformat(), "until": None}],
+        "unavailable_later": [{"type": "engineer_unavailable", "engineer": routes[2].engineer,
+                               "from": (now + timedelta(hours=1)).isoformat(),
+                               "until": (now + timedelta(hours=2)).isoformat()}],
+        "started": [{"type": "job_started", "job": jobs0[-1].job, "engineer": routes[3].engineer,
+                     "at": (now - timedelta(minutes=5)).isoformat()}],
+        "finished": [{"type": "job_finished", "job": running[0].job,
+                      "engineer": routes[1].engineer, "at": now.isoformat()}],
+        "delayed": [{"type": "job_delayed", "job": running[-1].job,
+                     "expected_end": (now + timedelta(minutes=50)).isoformat()}],
+        "position": [{"type": "engineer_position", "engineer": routes[0].engineer,
+                      "at": now.isoformat(), "location": {"lat": 31.24, "lon": 121.48}}],
+    }
+    chosen = [e for k in mix.split("+") for e in evs[k]]
+    return Events.model_validate({"now": now.isoformat(), "events": chosen})

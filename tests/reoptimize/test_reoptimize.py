@@ -14,7 +14,7 @@ from optimizer.events import Events
 from optimizer.insertion import board_plan, greedy_plan_routes
 from optimizer.models import JobStop, Plan, Problem
 from optimizer.reoptimize import ReoptimizeOptions, reoptimize
-from optimizer.synthetic import generate_problem
+from optimizer.synthetic import generate_problem, synthetic_events
 from optimizer.validate import format_violations, validate
 
 
@@ -30,35 +30,6 @@ def day() -> tuple[Problem, Plan]:
 
 def _now(problem: Problem, hours: float):
     return problem.engineers[0].shifts[0].start + timedelta(hours=hours)
-
-
-def _events(problem: Problem, plan: Plan, mix: str, hours: float) -> Events:
-    now = _now(problem, hours)
-    routes = [r for r in plan.routes if any(isinstance(s, JobStop) for s in r.stops)]
-    jobs0 = [s for s in routes[0].stops if isinstance(s, JobStop)]
-    jobs1 = [s for s in routes[1].stops if isinstance(s, JobStop)]
-    later = [s for s in jobs0 if s.start > now]
-    running = [s for s in jobs1 if s.start <= now] or jobs1[:1]
-    new = problem.jobs[0].model_copy(update={"id": "NEW-1", "pinned": None, "time_windows": []})
-    evs = {
-        "added": [{"type": "job_added", "job": new.model_dump(mode="json")}],
-        "cancelled": [{"type": "job_cancelled", "job": (later or jobs0)[-1].job}],
-        "unavailable": [{"type": "engineer_unavailable", "engineer": routes[2].engineer,
-                         "from": now.isoformat(), "until": None}],
-        "unavailable_later": [{"type": "engineer_unavailable", "engineer": routes[2].engineer,
-                               "from": (now + timedelta(hours=1)).isoformat(),
-                               "until": (now + timedelta(hours=2)).isoformat()}],
-        "started": [{"type": "job_started", "job": jobs0[-1].job, "engineer": routes[3].engineer,
-                     "at": (now - timedelta(minutes=5)).isoformat()}],
-        "finished": [{"type": "job_finished", "job": running[0].job,
-                      "engineer": routes[1].engineer, "at": now.isoformat()}],
-        "delayed": [{"type": "job_delayed", "job": running[-1].job,
-                     "expected_end": (now + timedelta(minutes=50)).isoformat()}],
-        "position": [{"type": "engineer_position", "engineer": routes[0].engineer,
-                      "at": now.isoformat(), "location": {"lat": 31.24, "lon": 121.48}}],
-    }
-    chosen = [e for k in mix.split("+") for e in evs[k]]
-    return Events.model_validate({"now": now.isoformat(), "events": chosen})
 
 
 MIXES = ["added", "cancelled", "unavailable", "unavailable_later", "started", "finished",
@@ -80,7 +51,7 @@ def _history(plan: Plan, now, reported: set[str]) -> set[tuple]:
 @pytest.mark.parametrize("mix", MIXES)
 def test_valid_and_history_kept(day, mix, hours):
     problem, plan = day
-    events = _events(problem, plan, mix, hours)
+    events = synthetic_events(problem, plan, mix, hours)
     after, new_plan, diff = reoptimize(problem, plan, events)
     violations = validate(after, new_plan)
     assert not violations, format_violations(violations)
@@ -100,7 +71,7 @@ def _floor(t):
 def test_each_event_has_its_effect(day):
     problem, plan = day
     now = _floor(_now(problem, 2.5))
-    ev = _events(problem, plan, "added+cancelled+unavailable+finished", 2.5)
+    ev = synthetic_events(problem, plan, "added+cancelled+unavailable+finished", 2.5)
     after, new_plan, diff = reoptimize(problem, plan, ev)
     ids = {j.id for j in after.jobs}
     cancelled = ev.events[1].job
@@ -122,7 +93,7 @@ def test_each_event_has_its_effect(day):
 
 def test_delay_moves_end_and_pushes_later_stops(day):
     problem, plan = day
-    ev = _events(problem, plan, "delayed", 2.5)
+    ev = synthetic_events(problem, plan, "delayed", 2.5)
     _, new_plan, _ = reoptimize(problem, plan, ev)
     job = ev.events[0].job
     stop = next(s for r in new_plan.routes for s in r.stops
@@ -132,15 +103,16 @@ def test_delay_moves_end_and_pushes_later_stops(day):
 
 def test_chains(day):
     problem, plan = day
-    p1, plan1, _ = reoptimize(problem, plan, _events(problem, plan, "cancelled+added", 2.0))
-    ev2 = _events(p1, plan1, "unavailable+position", 4.0)
+    ev1 = synthetic_events(problem, plan, "cancelled+added", 2.0)
+    p1, plan1, _ = reoptimize(problem, plan, ev1)
+    ev2 = synthetic_events(p1, plan1, "unavailable+position", 4.0)
     p2, plan2, _ = reoptimize(p1, plan1, ev2)
     assert not validate(p2, plan2), format_violations(validate(p2, plan2))
 
 
 def test_cap_zero_moves_no_untouched_job(day):
     problem, plan = day
-    ev = _events(problem, plan, "added", 2.5)
+    ev = synthetic_events(problem, plan, "added", 2.5)
     _, _, diff = reoptimize(problem, plan, ev, options=ReoptimizeOptions(max_moved_jobs=0))
     assert not diff.reassigned
 
@@ -161,7 +133,7 @@ def test_bad_events_are_input_errors(day, bad):
 
 def test_cli_writes_three_files(day, tmp_path):
     problem, plan = day
-    ev = _events(problem, plan, "cancelled+added", 3.0)
+    ev = synthetic_events(problem, plan, "cancelled+added", 3.0)
     (tmp_path / "p.json").write_text(problem.model_dump_json(exclude_none=True))
     (tmp_path / "plan.json").write_text(plan.model_dump_json(exclude_none=True))
     (tmp_path / "e.json").write_text(json.dumps(ev.dump()))

@@ -16,9 +16,10 @@ from optimizer.compile import compile_problem
 from optimizer.insertion import greedy_plan_routes
 from optimizer.models import Plan
 from optimizer.reoptimize import ReoptimizeOptions, reoptimize
+from optimizer.synthetic import synthetic_events
 from optimizer.validate import format_violations, validate
 
-from .test_reoptimize import _events, _floor, _history, day  # noqa: F401 (fixture)
+from .test_reoptimize import _floor, _history, day  # noqa: F401 (fixture)
 
 FAST = {"solver_time_s": 0.5, "time_budget_s": None}
 
@@ -45,7 +46,7 @@ def _reported(events) -> set[str]:
                                  "started+finished+unavailable_later+added"])
 def test_solver_plan_is_valid_and_keeps_history(day, solver_wins, mix):  # noqa: F811
     problem, plan = day
-    events = _events(problem, plan, mix, 2.5)
+    events = synthetic_events(problem, plan, mix, 2.5)
     after, new_plan, diff = reoptimize(
         problem, plan, events, options=ReoptimizeOptions(max_moved_jobs=None, **FAST))
     _skip_if_missing(new_plan)
@@ -63,7 +64,7 @@ def test_solver_plan_is_valid_and_keeps_history(day, solver_wins, mix):  # noqa:
 @pytest.mark.parametrize("cap", [0, 1])
 def test_solver_path_honours_the_cap(day, solver_wins, cap):  # noqa: F811
     problem, plan = day
-    events = _events(problem, plan, "cancelled", 2.5)  # touches no job that stays
+    events = synthetic_events(problem, plan, "cancelled", 2.5)  # touches no job that stays
     after, new_plan, diff = reoptimize(
         problem, plan, events, options=ReoptimizeOptions(max_moved_jobs=cap, **FAST))
     _skip_if_missing(new_plan)
@@ -80,7 +81,7 @@ def test_solver_that_is_missing_leaves_the_repair(day, monkeypatch):  # noqa: F8
         raise NotImplementedError("not yet")
 
     monkeypatch.setattr(optimizer.dispatch, "solve", missing)
-    events = _events(problem, plan, "unavailable+added", 2.5)
+    events = synthetic_events(problem, plan, "unavailable+added", 2.5)
     after, new_plan, _ = reoptimize(problem, plan, events, options=ReoptimizeOptions(**FAST))
     info = new_plan.solver.model_dump()
     assert info["path"] == "repair" and "NotImplementedError" in info["solver_note"]
@@ -97,7 +98,7 @@ def test_solver_time_zero_is_repair_only(day, monkeypatch):  # noqa: F811
         raise AssertionError("the solver was called")
 
     monkeypatch.setattr(optimizer.dispatch, "solve", called)
-    events = _events(problem, plan, "cancelled", 2.5)
+    events = synthetic_events(problem, plan, "cancelled", 2.5)
     _, new_plan, _ = reoptimize(problem, plan, events,
                                 options=ReoptimizeOptions(solver_time_s=0.0))
     assert new_plan.solver.model_dump()["path"] == "repair"
@@ -128,7 +129,7 @@ def test_cli_says_which_path_won(day, tmp_path, capsys):  # noqa: F811
     from optimizer.cli import main
 
     problem, plan = day
-    ev = _events(problem, plan, "cancelled", 3.0)
+    ev = synthetic_events(problem, plan, "cancelled", 3.0)
     (tmp_path / "p.json").write_text(problem.model_dump_json(exclude_none=True))
     (tmp_path / "plan.json").write_text(plan.model_dump_json(exclude_none=True))
     (tmp_path / "e.json").write_text(json.dumps(ev.dump()))
