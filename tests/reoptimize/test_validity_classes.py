@@ -5,9 +5,8 @@ A matrix travel model (15 min between any two distinct points) fixes every leg t
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-from optimizer.events import Events
 from optimizer.kpis import compute_kpis
 from optimizer.models import (
     DepotStop,
@@ -24,39 +23,24 @@ from optimizer.reoptimize import ReoptimizeOptions, reoptimize
 from optimizer.travel import travel_matrix
 from optimizer.validate import format_violations, validate
 
-TZ = timezone(timedelta(hours=8))
-PTS = {"H": (31.20, 121.40), "A": (31.21, 121.41), "B": (31.22, 121.42),
-       "C": (31.23, 121.43), "D": (31.24, 121.44)}
-LEG = 15
+from .handbuilt import LEG, events_at, hhmm, matrix_travel, point
+
 REPAIR = ReoptimizeOptions(solver_time_s=0)
-
-
-def _t(hhmm: str) -> datetime:
-    h, m = hhmm.split(":")
-    return datetime(2026, 11, 24, int(h), int(m), tzinfo=TZ)
-
-
-def _loc(p: str) -> dict:
-    return {"lat": PTS[p][0], "lon": PTS[p][1]}
 
 
 def _problem(jobs: dict[str, dict], *, e2_skills: dict | None = None, van: dict | None = None,
              depot: bool = False, end: str = "18:00") -> Problem:
     """E1 (skill s) and E2 (``e2_skills``) at H, 09:00-``end``, no overtime; depot at D."""
-    names = list(PTS)
-    n = len(names)
-    travel = {"model": "matrix", "points": [{"id": k, **_loc(k)} for k in names],
-              "duration_min": [[0 if i == j else LEG for j in range(n)] for i in range(n)],
-              "distance_km": [[0 if i == j else 5 for j in range(n)] for i in range(n)]}
-    shift = [{"start": _t("09:00").isoformat(), "end": _t(end).isoformat(), "breaks": []}]
-    engs = [{"id": "E1", "start": _loc("H"), "skills": {"s": 1}, "shifts": shift,
+    travel = matrix_travel()
+    shift = [{"start": hhmm("09:00").isoformat(), "end": hhmm(end).isoformat(), "breaks": []}]
+    engs = [{"id": "E1", "start": point("H"), "skills": {"s": 1}, "shifts": shift,
              "van_stock": van or {}},
-            {"id": "E2", "start": _loc("H"), "skills": e2_skills or {}, "shifts": shift}]
-    js = [{"id": jid, "location": _loc(jid), "priority": "normal", "kind": "repair",
+            {"id": "E2", "start": point("H"), "skills": e2_skills or {}, "shifts": shift}]
+    js = [{"id": jid, "location": point(jid), "priority": "normal", "kind": "repair",
            "time_windows": [], "required_skills": {"s": 1}, **spec}
           for jid, spec in jobs.items()]
-    depots = [{"id": "DEP", "location": _loc("D"), "stock": {"P": 5},
-               "open": {"start": _t("08:00").isoformat(), "end": _t("19:00").isoformat()},
+    depots = [{"id": "DEP", "location": point("D"), "stock": {"P": 5},
+               "open": {"start": hhmm("08:00").isoformat(), "end": hhmm("19:00").isoformat()},
                "pickup_min": 10}] if depot else []
     return Problem.model_validate({"id": "hand", "travel": travel, "engineers": engs,
                                    "jobs": js, "depots": depots})
@@ -65,11 +49,11 @@ def _problem(jobs: dict[str, dict], *, e2_skills: dict | None = None, van: dict 
 def _plan(problem: Problem, stops: list[Stop]) -> Plan:
     """E1's route over ``stops``; asserted valid."""
     where = {"DEP": "D"}
-    locs = [Location(**_loc(p)) for p in
+    locs = [Location(**point(p)) for p in
             ["H", *[s.job if isinstance(s, JobStop) else where[s.depot] for s in stops], "H"]]
     tm = travel_matrix(problem.travel, locs)
     idx = range(len(locs) - 1)
-    route = Route(engineer="E1", shift=0, start_time=_t("09:00"),
+    route = Route(engineer="E1", shift=0, start_time=hhmm("09:00"),
                   end_time=stops[-1].end + timedelta(minutes=LEG),
                   distance_km=float(sum(tm.km[i, i + 1] for i in idx)),
                   travel_min=float(sum(tm.minutes[i, i + 1] for i in idx)), stops=stops)
@@ -83,11 +67,7 @@ def _plan(problem: Problem, stops: list[Stop]) -> Plan:
 
 
 def _job(jid: str, start: str, end: str) -> JobStop:
-    return JobStop(job=jid, arrival=_t(start), start=_t(start), end=_t(end))
-
-
-def _events(now: str, *events: dict) -> Events:
-    return Events.model_validate({"now": _t(now).isoformat(), "events": list(events)})
+    return JobStop(job=jid, arrival=hhmm(start), start=hhmm(start), end=hhmm(end))
 
 
 def _valid(after: Problem, plan: Plan) -> None:
@@ -99,8 +79,8 @@ def test_job_started_by_an_unqualified_engineer_describes_what_happened():
     problem_after needs no skill, is pinned to E2 and excludes nobody."""
     problem = _problem({"A": {"duration_min": 30}, "B": {"duration_min": 30}})
     plan = _plan(problem, [_job("A", "09:15", "09:45"), _job("B", "10:00", "10:30")])
-    ev = _events("09:30", {"type": "job_started", "job": "A", "engineer": "E2",
-                           "at": _t("09:20").isoformat()})
+    ev = events_at("09:30", {"type": "job_started", "job": "A", "engineer": "E2",
+                           "at": hhmm("09:20").isoformat()})
     after, new, _ = reoptimize(problem, plan, ev, options=REPAIR)
     _valid(after, new)
     job = after.job("A")
@@ -117,11 +97,11 @@ def test_depot_stop_not_done_replans_the_jobs_that_needed_its_parts():
     problem = _problem({"A": {"duration_min": 30}, "B": {"duration_min": 30},
                         "C": {"duration_min": 30, "required_parts": {"P": 1}}}, depot=True)
     plan = _plan(problem, [_job("A", "09:15", "09:45"),
-                           DepotStop(depot="DEP", arrival=_t("10:00"), start=_t("10:00"),
-                                     end=_t("10:10"), pickup={"P": 1}),
+                           DepotStop(depot="DEP", arrival=hhmm("10:00"), start=hhmm("10:00"),
+                                     end=hhmm("10:10"), pickup={"P": 1}),
                            _job("B", "10:25", "10:55"), _job("C", "11:10", "11:40")])
-    ev = _events("10:30", {"type": "job_finished", "job": "A", "engineer": "E1",
-                           "at": _t("10:20").isoformat()})
+    ev = events_at("10:30", {"type": "job_finished", "job": "A", "engineer": "E1",
+                           "at": hhmm("10:20").isoformat()})
     after, new, diff = reoptimize(problem, plan, ev, options=REPAIR)
     _valid(after, new)
     assert any("not done" in w for w in diff.warnings or [])
@@ -134,8 +114,8 @@ def test_reported_work_past_the_shift_limit_is_overtime_that_happened():
     problem = _problem({"A": {"duration_min": 30}, "B": {"duration_min": 45},
                         "C": {"duration_min": 30}})
     plan = _plan(problem, [_job("A", "09:15", "09:45"), _job("C", "17:00", "17:30")])
-    ev = _events("18:00", {"type": "job_started", "job": "B", "engineer": "E1",
-                           "at": _t("17:50").isoformat()})
+    ev = events_at("18:00", {"type": "job_started", "job": "B", "engineer": "E1",
+                           "at": hhmm("17:50").isoformat()})
     after, new, _ = reoptimize(problem, plan, ev, options=REPAIR)
     _valid(after, new)
 
@@ -144,8 +124,8 @@ def test_reported_work_after_the_shift_extends_it():
     """A job reported started after the shift's limit is on the route, not lost."""
     problem = _problem({"A": {"duration_min": 30}, "B": {"duration_min": 45}})
     plan = _plan(problem, [_job("A", "09:15", "09:45")])
-    ev = _events("18:45", {"type": "job_started", "job": "B", "engineer": "E1",
-                           "at": _t("18:30").isoformat()})
+    ev = events_at("18:45", {"type": "job_started", "job": "B", "engineer": "E1",
+                           "at": hhmm("18:30").isoformat()})
     after, new, _ = reoptimize(problem, plan, ev, options=REPAIR)
     _valid(after, new)
     assert any(isinstance(s, JobStop) and s.job == "B" for r in new.routes for s in r.stops)
@@ -156,8 +136,8 @@ def test_delay_pushing_later_stops_past_the_limit_replans_them():
     moves to E2 or is unassigned, never left past the limit."""
     problem = _problem({"A": {"duration_min": 30}, "C": {"duration_min": 30}})
     plan = _plan(problem, [_job("A", "16:00", "16:30"), _job("C", "17:00", "17:30")])
-    ev = _events("16:10", {"type": "job_delayed", "job": "A",
-                           "expected_end": _t("17:20").isoformat()})
+    ev = events_at("16:10", {"type": "job_delayed", "job": "A",
+                           "expected_end": hhmm("17:20").isoformat()})
     after, new, _ = reoptimize(problem, plan, ev, options=REPAIR)
     _valid(after, new)
     e1 = [s.job for r in new.routes if r.engineer == "E1" for s in r.stops
@@ -170,7 +150,7 @@ def test_now_after_the_shift_ends_keeps_the_route_home_in_time():
     left goes home when its history ends, not at ``now``."""
     problem = _problem({"A": {"duration_min": 30}, "B": {"duration_min": 30}}, end="17:00")
     plan = _plan(problem, [_job("A", "09:15", "09:45"), _job("B", "16:00", "16:30")])
-    ev = _events("17:30", {"type": "job_cancelled", "job": "A"})
+    ev = events_at("17:30", {"type": "job_cancelled", "job": "A"})
     after, new, _ = reoptimize(problem, plan, ev, options=REPAIR)
     _valid(after, new)
 
@@ -180,13 +160,13 @@ def test_unavailable_later_does_not_freeze_travel_into_the_second_piece():
     window) but is away 12:00-13:00; C is not under way (he leaves before it ends), so the
     second piece [13:00, 18:00] starts no earlier than 13:00 and overlaps nothing."""
     problem = _problem({"A": {"duration_min": 30}, "C": {
-        "duration_min": 30, "time_windows": [{"start": _t("13:00").isoformat(),
-                                              "end": _t("17:00").isoformat()}]}})
+        "duration_min": 30, "time_windows": [{"start": hhmm("13:00").isoformat(),
+                                              "end": hhmm("17:00").isoformat()}]}})
     plan = _plan(problem, [_job("A", "09:15", "09:45"),
-                           JobStop(job="C", arrival=_t("10:00"), start=_t("13:00"),
-                                   end=_t("13:30"))])
-    ev = _events("11:00", {"type": "engineer_unavailable", "engineer": "E1",
-                           "from": _t("12:00").isoformat(), "until": _t("13:00").isoformat()})
+                           JobStop(job="C", arrival=hhmm("10:00"), start=hhmm("13:00"),
+                                   end=hhmm("13:30"))])
+    ev = events_at("11:00", {"type": "engineer_unavailable", "engineer": "E1",
+                           "from": hhmm("12:00").isoformat(), "until": hhmm("13:00").isoformat()})
     after, new, _ = reoptimize(problem, plan, ev, options=REPAIR)
     _valid(after, new)
 
