@@ -114,7 +114,9 @@ def _solve_single(problem: Problem, options: SolveOptions, t0: float | None = No
     if layout.disjunctions:
         cap = options.stability.max_moved_jobs if options.stability is not None else None
         deadline = t0 + options.time_limit_s * (0.5 if cap is not None else 1.0)
-        raw, info2 = _solve_layout(c, layout, options, reference, log, deadline)
+        initial = (_initial_routes(c, layout, options, pickups)
+                   if options.initial_plan is not None else None)
+        raw, info2 = _solve_layout(c, layout, options, reference, log, deadline, initial)
         info.update(info2)
         if cap is not None and raw.found:
             layout, raw, rounds = _enforce_cap(c, layout, raw, options, reference, log, t0, cap)
@@ -171,8 +173,6 @@ def _solve_layout(
         f"dispatch: model of {layout.n_nodes} nodes, {layout.n_vehicles} vehicles built in "
         f"{spent:.1f} s; searching ({plan.first_solution} + {plan.metaheuristic}, {limit})"
     )
-    if initial is None and options.initial_plan is not None:
-        initial = _initial_routes(c, layout, options, _warm_pickups(c, options.initial_plan))
     raw = solve_model(built, plan, initial, log)
     if raw.status == WARM_START_FAILED:
         fresh = build_model(c, layout, costs, parts_dims, depot_limits)
