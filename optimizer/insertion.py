@@ -20,7 +20,7 @@ for the validator.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -540,16 +540,77 @@ class Board:
         return Item("job", j, int(c.job_loc[j]), int(c.job_duration[j]), w)
 
     def remove_job(self, j: int) -> tuple[int, int]:
-        """Take job ``j`` out of the future of its route; returns (route index, position)."""
+        """Take job ``j`` out of the future of its route; returns (route index, position).
+
+        Depot pick-ups earlier in the route that no job needs any more go too (the whole stop,
+        or the parts and tools ``j`` needed), and their stock returns to the depot: a removed
+        job leaves no detour behind, so ruin and recreate does not fill the day with them."""
         for ri, r in enumerate(self.routes):
             for k, x in enumerate(r.future):
                 if x.kind == "job" and x.ref == j:
-                    self._removed = x
+                    self._undo = (ri, list(r.future), self.depot_left.copy())
                     del r.future[k]
+                    self._drop_unneeded_pickups(r, k, j)
                     schedule(r, self.minutes)
                     self._rebuild_engineer(r.eng)
                     return ri, k
         raise KeyError(j)
+
+    def _drop_unneeded_pickups(self, r: WorkRoute, k: int, j: int) -> None:
+        """Remove or shrink the depot stops before position ``k`` that the engineer's day no
+        longer needs once job ``j`` is gone (items are replaced, never changed in place, so
+        snapshots stay valid)."""
+        c = self.c
+        need = c.job_parts[j] if len(c.parts) else np.zeros(0, dtype=np.int64)
+        tneed = set(np.flatnonzero(c.job_tools[j]).tolist()) if len(c.tools) else set()
+        for i in range(min(k, len(r.future)) - 1, -1, -1):
+            x = r.future[i]
+            if x.kind != "depot":
+                continue
+            shrunk = dict(x.pickup)
+            for p in list(shrunk):
+                if p < len(need) and need[p] > 0:
+                    shrunk[p] -= min(shrunk[p], int(need[p]))
+                    if shrunk[p] == 0:
+                        del shrunk[p]
+            tools = tuple(t for t in x.pickup_tools if t not in tneed)
+            options: list[Item | None] = [None]  # the whole stop, else what j needed
+            if shrunk != x.pickup or tools != x.pickup_tools:
+                options.append(replace(x, pickup=shrunk, pickup_tools=tools))
+            if shrunk != x.pickup and tools != x.pickup_tools:
+                options.append(replace(x, pickup=shrunk))  # its tools serve later jobs
+            for new in options:
+                if new is not None and not new.pickup and not new.pickup_tools:
+                    new = None
+                if new is None:
+                    del r.future[i]
+                else:
+                    r.future[i] = new
+                if self._supplied(r.eng) and schedule(r, self.minutes) == -1:
+                    for p, q in x.pickup.items():
+                        self.depot_left[x.ref, p] += q - (new.pickup.get(p, 0) if new else 0)
+                    break
+                if new is None:
+                    r.future.insert(i, x)
+                else:
+                    r.future[i] = x
+            schedule(r, self.minutes)
+
+    def _supplied(self, e: int) -> bool:
+        """Whether every job of engineer ``e``'s day has its parts and tools when it starts."""
+        c = self.c
+        stock = c.van_stock[e].copy() if len(c.parts) else np.zeros(0, dtype=np.int64)
+        tools = c.eng_tools[e].copy() if len(c.tools) else np.zeros(0, dtype=bool)
+        for ri in self._by_eng[e]:
+            r = self.routes[ri]
+            for x in [*r.prefix, *r.future]:
+                stock, tools = self._consume(x, stock, tools)
+                if x.kind == "job" and (
+                    (len(stock) and (stock < 0).any())
+                    or (len(tools) and not tools[c.job_tools[x.ref]].all())
+                ):
+                    return False
+        return True
 
     def snapshot(self) -> tuple[list[list[Item]], np.ndarray]:
         """The routes' future items and the depot stock left, for :meth:`restore`."""
@@ -570,8 +631,11 @@ class Board:
 
     def put_back(self, ri: int, k: int) -> None:
         """Undo the last ``remove_job`` (the route must be as it left it)."""
+        ri0, future, left = self._undo
+        assert ri0 == ri
         r = self.routes[ri]
-        r.future.insert(k, self._removed)
+        r.future = future
+        self.depot_left = left
         schedule(r, self.minutes)
         self._rebuild_engineer(r.eng)
 
@@ -662,13 +726,16 @@ def displacement_candidates(
     c = board.c
     tier = int(c.job_tier[j]) + (1 if same_tier else 0)
     jl = int(c.job_loc[j])
+    win = [(int(a), int(b)) for a, b in c.job_windows[j]]
     cands = []
     for r in board.routes:
         if not c.qualified[j, r.eng]:
             continue
         for x in r.future:
             if x.kind == "job" and int(c.job_tier[x.ref]) < tier and c.pinned_engineer[x.ref] < 0:
-                cands.append((int(board.minutes[x.loc, jl]), x.ref))
+                # near in space and in time: travel plus how far its start is from j's windows
+                off = min(max(0, a - x.start, x.start - b) for a, b in win)
+                cands.append((int(board.minutes[x.loc, jl]) + off, x.ref))
     return [ref for _, ref in sorted(cands)[:limit]]
 
 
