@@ -122,6 +122,9 @@ class ReoptimizeOptions:
 _AFTER_SOLVE_S = 0.3  # merging, validating and comparing after the solver returns
 _SOLVER_OVERRUN_S = 0.3  # how far past its time limit solve() may return (reading, cap)
 _MIN_SOLVE_S = 0.3  # below this the solver is not worth starting
+_DISPLACE_ROUTE_POOL = 5  # a route's nearest lower-priority jobs a left-out job may take out
+_CRITICAL_TIER, _HIGH_TIER = 3, 2  # compile.PRIORITY_TIER of critical and high
+_LATE_GAIN_MIN = 15  # minutes of critical lateness a move must save to be kept
 _EJECT_POOL = 12  # nearby jobs a left-out job may take out to find its place (_eject)
 _EJECT_MAX = 3  # at most this many at once
 _EJECT_TRIES = 6  # seeded random picks per size, besides the nearest ones
@@ -560,6 +563,8 @@ def reoptimize(
                  or _eject(board, j, old_eng, opt, moved_budget))
         ):
             left.append(j)
+    if opt.displace_for_unassigned:
+        _critical_on_time(board, old_eng, opt, left)
     if opt.displace_for_unassigned and opt.recreate_rounds > 0 and left:
         left = _recreate(board, left, old_eng, opt)
     prev_reason = {u.job: (u.reason.value, u.detail) for u in plan.unassigned}
@@ -899,14 +904,22 @@ def _swap_in(board: Board, j: int, out: list[int], old_eng, opt):
 
 def _displace(board: Board, j: int, old_eng, opt, budget: list[int], left: list[int]) -> bool:
     """Place ``j`` by taking out one lower-priority job that the events did not touch (or,
-    when ``displace_for_unassigned``, two or three of the nearest): each is placed again
+    when ``displace_for_unassigned``, two or three of one route's nearest): each is placed again
     where it fits, else left out for ``j``, which is worth more than all of them."""
     if budget[0] <= 0:
         return False
     near = displacement_candidates(board, j, 8)
     tries = [[v] for v in near]
     if opt.displace_for_unassigned:
-        tries += [list(x) for k in (2, 3) for x in itertools.combinations(near[:4], k)]
+        # two or three of one route's nearest (j goes into one route: a slot may need a
+        # morning's worth of lower-priority work)
+        route_of = {x.ref: ri for ri, r in enumerate(board.routes) for x in r.future
+                    if x.kind == "job"}
+        per_route: dict[int, list[int]] = {}
+        for v in displacement_candidates(board, j, 40):
+            per_route.setdefault(route_of[v], []).append(v)
+        tries += [list(x) for vs in per_route.values() for k in (2, 3)
+                  for x in itertools.combinations(vs[:_DISPLACE_ROUTE_POOL], k)]
     for out in tries:
         if _past(opt):
             return False
@@ -951,16 +964,25 @@ def _recreate(board: Board, left: list[int], old_eng, opt) -> list[int]:
     left-out job, then the others again. Kept when all find a place (one more job served);
     also kept, half of the time, when exactly one job of the same priority is left out
     instead (a sideways step that reshapes the routes for the next round); otherwise undone.
-    Stops after ``_RECREATE_STALL`` rounds without a job served. Seeded, so a plan is
+    Runs until ``recreate_until`` when given (the time is the repair's), else stops after
+    ``_RECREATE_STALL`` rounds without a job served. Seeded, so a plan is
     reproducible for a given number of rounds. Returns the jobs still left out."""
     c = board.c
     rng = np.random.default_rng(len(left))
     left = list(left)
     tried = [j for j in left if displacement_candidates(board, j, 1, same_tier=True)]
     since = 0  # rounds since a job was last served
+    best = (board.snapshot(), list(left), list(tried))
     for _round in range(opt.recreate_rounds):
-        if not tried or since >= _RECREATE_STALL or _past(opt):
+        if not tried or _past(opt):
             break
+        if since >= _RECREATE_STALL:
+            if opt.recreate_until is None:
+                break
+            # a sideways walk that went nowhere: start again from the best board so far
+            board.restore(best[0])
+            left, tried, since = list(best[1]), list(best[2]), 0
+            continue
         since += 1
         top = max(int(c.job_tier[x]) for x in tried)  # the most urgent left-out jobs first
         urgent = [x for x in tried if int(c.job_tier[x]) == top]
@@ -979,12 +1001,88 @@ def _recreate(board: Board, left: list[int], old_eng, opt) -> list[int]:
             left.remove(j)
             tried.remove(j)
             since = 0
+            best = (board.snapshot(), list(left), list(tried))
         elif len(lost) == 1 and c.job_tier[lost[0]] == c.job_tier[j] and rng.random() < 0.5:
             left[left.index(j)] = lost[0]
             tried[tried.index(j)] = lost[0]
         else:
             board.restore(snap)
     return left
+
+
+def _critical_late(board: Board) -> dict[int, int]:
+    """Unpinned critical jobs served after their ``due``: job -> minutes late."""
+    c = board.c
+    return {x.ref: x.start - int(c.job_due[x.ref]) for r in board.routes for x in r.future
+            if x.kind == "job" and int(c.job_tier[x.ref]) == _CRITICAL_TIER
+            and 0 <= c.job_due[x.ref] < x.start
+            and c.pinned_engineer[x.ref] < 0 and c.pinned_start[x.ref] < 0}
+
+
+def _saves(board: Board, before: int) -> bool:
+    """Whether critical lateness is now ``_LATE_GAIN_MIN`` below ``before``."""
+    return sum(_critical_late(board).values()) <= before - _LATE_GAIN_MIN
+
+
+def _critical_on_time(board: Board, old_eng, opt, left: list[int]) -> None:
+    """Bring critical jobs served late to their ``due`` (the search by territory can leave an
+    emergency hours late while an engineer who could reach it does low-priority work): take
+    the job out and place it again to start by its due, else first take one to three
+    lower-priority jobs of one qualified route out of its way (placed again elsewhere if they
+    fit, else left out: the emergency standard comes before lower-priority work). A job
+    placed so keeps its due as a hard window for the rest of the repair. Kept only when the
+    critical jobs' total lateness drops by ``_LATE_GAIN_MIN`` or more."""
+    c = board.c
+    for j, _late in sorted(_critical_late(board).items(), key=lambda kv: -kv[1]):
+        if _past(opt):
+            return
+        late = _critical_late(board)
+        due = int(c.job_due[j])
+        wins = c.job_windows[j]
+        wins = np.minimum(wins[wins[:, 0] <= due], due)
+        if j not in late or not len(wins):
+            continue
+        before = sum(late.values())
+        snap = board.snapshot()
+        board.remove_job(j)
+        if _place_in(board, j, wins, old_eng, opt) and _saves(board, before):
+            continue
+        board.restore(snap)
+        board.remove_job(j)
+        route_of = {x.ref: ri for ri, r in enumerate(board.routes) for x in r.future
+                    if x.kind == "job"}
+        per_route: dict[int, list[int]] = {}
+        for v in displacement_candidates(board, j, 60):
+            x = next(x for x in board.routes[route_of[v]].future
+                     if x.kind == "job" and x.ref == v)
+            if int(c.job_tier[v]) < _HIGH_TIER and x.start <= due:
+                per_route.setdefault(route_of[v], []).append(v)
+        tries = [list(x) for k in (1, 2, 3) for vs in per_route.values()
+                 for x in itertools.combinations(vs[:_DISPLACE_ROUTE_POOL], k)]
+        done = False
+        for out in tries:
+            if _past(opt):
+                break
+            trial = board.snapshot()
+            for v in out:
+                board.remove_job(v)
+            if _place_in(board, j, wins, old_eng, opt):
+                lost = [v for v in sorted(out, key=_urgency(c))
+                        if not _place(board, v, old_eng, opt)]
+                if _saves(board, before):
+                    left.extend(lost)
+                    done = True
+                    break
+            board.restore(trial)
+        if not done:
+            board.restore(snap)
+
+
+def _place_in(board: Board, j: int, windows: np.ndarray, old_eng, opt) -> bool:
+    """Place ``j`` to start inside ``windows`` (kept as its windows for later insertions)."""
+    mv = board.best_insertion(j, windows=windows, eng_cost=_eng_cost(board, j, old_eng, opt),
+                              retime_per_min=opt.retime_cost_per_min)
+    return mv is not None and board.apply(mv, windows=windows)
 
 
 def compute_diff(before: Plan, after: Plan, *, added: list[str] = (), cancelled: list[str] = (),

@@ -27,11 +27,15 @@ TIERS = (Priority.CRITICAL, Priority.HIGH, Priority.NORMAL, Priority.LOW)
 
 
 def served_by_tier(problem: Problem, plan: Plan) -> tuple[int, ...]:
-    """Jobs served, pinned first, then by priority from critical down: compared in order."""
-    served = {s.job for r in plan.routes for s in r.stops if isinstance(s, JobStop)}
-    jobs = [j for j in problem.jobs if j.id in served]
+    """Jobs served, compared in order: pinned, critical, critical by their ``due`` (the
+    emergency standard comes before lower-priority work), then high, normal, low."""
+    start = {s.job: s.start for r in plan.routes for s in r.stops if isinstance(s, JobStop)}
+    jobs = [j for j in problem.jobs if j.id in start]
     pinned = sum(1 for j in jobs if j.pinned is not None)
-    return (pinned, *(sum(1 for j in jobs if j.priority == t) for t in TIERS))
+    critical = [j for j in jobs if j.priority == Priority.CRITICAL]
+    on_time = sum(1 for j in critical if j.due is None or start[j.id] <= j.due)
+    return (pinned, len(critical), on_time,
+            *(sum(1 for j in jobs if j.priority == t) for t in TIERS[1:]))
 
 
 RECREATE_ROUNDS = 3000  # ruin and recreate rounds at most (a few ms each on a 1,000-job day)
@@ -44,12 +48,14 @@ def fill_plan(
     recreate_until: float | None = None,
     recreate_rounds: int = RECREATE_ROUNDS,
 ) -> Plan:
-    """``plan`` with the unassigned jobs that fit inserted, or ``plan`` itself if none fit.
+    """``plan`` with the unassigned jobs that fit inserted and late critical jobs brought to
+    their due where lower-priority work can give way, or ``plan`` itself if nothing improves.
 
     Jobs that still find no place get up to ``recreate_rounds`` rounds of ruin and recreate
     around them, until ``recreate_until`` (a ``time.perf_counter()`` value) if given."""
-    if not plan.unassigned or not problem.engineers:
-        return plan
+    tiers = served_by_tier(problem, plan)
+    if not (plan.unassigned or tiers[1] > tiers[2]) or not problem.engineers:
+        return plan  # nothing left out, no critical job late
     starts = [sh.start for e in problem.engineers for sh in e.shifts]
     if not starts:
         return plan
@@ -66,7 +72,7 @@ def fill_plan(
     after, filled, _diff = reoptimize(problem, plan, Events(now=before, events=[]),
                                       options=options)
     placed = filled.kpis.jobs_assigned - plan.kpis.jobs_assigned
-    if after != problem or served_by_tier(problem, filled) <= served_by_tier(problem, plan):
+    if after != problem or served_by_tier(problem, filled) <= tiers:
         return plan
     if validate(problem, filled):
         return plan

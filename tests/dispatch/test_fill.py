@@ -108,7 +108,7 @@ def test_insertion_plan_serves_by_priority_and_is_valid():
     problem = Problem.model_validate(_one_slot_day())
     plan = insertion_plan(problem)
     assert validate(problem, plan) == []
-    assert served_by_tier(problem, plan) == (0, 1, 0, 0, 0)  # C served, L left out
+    assert served_by_tier(problem, plan) == (0, 1, 1, 0, 0, 0)  # C served, L left out
     big = generate_problem(80, 6, seed=4)
     greedy = insertion_plan(big)
     assert validate(big, greedy) == []
@@ -151,3 +151,34 @@ def test_ruin_and_recreate_serves_jobs_cheapest_insertion_leaves_out():
     assert served_by_tier(problem, recreated) > served_by_tier(problem, greedy)
     again = fill_plan(problem, empty, recreate_rounds=3000)  # seeded: the same plan again
     assert again.model_dump(exclude={"solver"}) == recreated.model_dump(exclude={"solver"})
+
+
+def test_fill_brings_a_late_critical_job_to_its_due_before_low_priority_work():
+    # One engineer, 08:00-10:10: L (low, must start by 08:30) then C (critical, due 08:30)
+    # served late at 09:05. C cannot go first while L stays (L would miss its window), so L
+    # gives way: the emergency standard comes before lower-priority work.
+    from optimizer.models import Problem
+    from tests.examples import at
+
+    day = _one_slot_day()
+    day["engineers"][0]["shifts"][0]["end"] = at("10:10")
+    day["jobs"][0]["time_windows"] = [{"start": at("08:00"), "end": at("08:30")}]
+    day["jobs"][1]["due"] = at("08:30")
+    problem = Problem.model_validate(day)
+    late = _with_kpis(problem, {
+        "problem_id": "one-slot",
+        "routes": [{"engineer": "E1", "shift": 0, "start_time": at("08:00"),
+                    "end_time": at("10:10"), "distance_km": 4.0, "travel_min": 10,
+                    "stops": [{"type": "job", "job": "L", "arrival": at("08:05"),
+                               "start": at("08:05"), "end": at("09:05")},
+                              {"type": "job", "job": "C", "arrival": at("09:05"),
+                               "start": at("09:05"), "end": at("10:05")}]}],
+        "unassigned": [],
+        "solver": {"status": "hand-made", "wall_s": 0.0},
+    })
+    assert validate(problem, late) == []
+    filled = fill_plan(problem, late)
+    starts = {s.job: s.start for r in filled.routes for s in r.stops if s.type == "job"}
+    assert list(starts) == ["C"] and starts["C"] <= problem.jobs[1].due
+    assert [u.job for u in filled.unassigned] == ["L"]
+    assert validate(problem, filled) == []
