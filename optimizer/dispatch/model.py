@@ -19,7 +19,8 @@ usable engineer shift; nodes and costs come ready-made from ``layout.py`` and ``
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from time import perf_counter
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -31,6 +32,7 @@ from optimizer.dispatch.search import SearchPlan
 
 WARM_START_FAILED = "warm_start_failed"
 WORK_LIMIT_LNS_S = 600  # LNS sub-search limit under a work limit (never reached)
+WARM_TRIAL_SHARE = 0.4  # of a timed search raced from two starts: the warm start's trial
 WARM_STALL_FACTOR = 10  # a warm start's completion may take this many stall periods
 STATUS = {
     0: "not_solved",
@@ -74,6 +76,7 @@ class Built:
     breaks: list[list[pywrapcp.IntervalVar]]
     layout: Layout
     callbacks: list[int]
+    job_tier: np.ndarray  # priority tier per job (higher: more urgent)
 
 
 def build_model(
@@ -235,7 +238,7 @@ def build_model(
     for p, _d in layout.pairs:
         routing.AddDisjunction([manager.NodeToIndex(p)], 0)
 
-    return Built(manager, routing, time, breaks, layout, cbs)
+    return Built(manager, routing, time, breaks, layout, cbs, c.job_tier)
 
 
 def _parameters(plan: SearchPlan) -> pywrapcp.RoutingSearchParameters:
@@ -262,20 +265,35 @@ def solve_model(
     plan: SearchPlan,
     initial_routes: list[list[int]] | None = None,
     log: Callable[[str], None] | None = None,
+    initial_breaks: dict[tuple[int, int], int] | None = None,
 ) -> RawSolution:
-    """Solve (from ``initial_routes`` of visit nodes per vehicle, if given) and read back."""
+    """Solve (from ``initial_routes`` of visit nodes per vehicle, if given, with the breaks
+    ``initial_breaks`` as (vehicle, break index) -> start) and read back."""
     routing, manager = built.routing, built.manager
     params = _parameters(plan)
     meter = _WorkMeter(plan, warm=initial_routes is not None)
     if plan.solution_limit is not None or plan.check_limit is not None:
         routing.AddSearchMonitor(routing.solver().CustomLimit(meter.check))
         routing.AddAtSolutionCallback(meter.solution)
+    watch = None
+    if plan.service_stall_s is not None and plan.solution_limit is None \
+            and plan.check_limit is None:
+        watch = _ServiceWatch(built, plan)
+        routing.AddSearchMonitor(routing.solver().CustomLimit(watch.check))
+        routing.AddAtSolutionCallback(watch.solution)
     solution = None
     if initial_routes is not None:
         routing.CloseModelWithParameters(params)
         idx_routes = [[manager.NodeToIndex(n) for n in r] for r in initial_routes]
         initial = routing.ReadAssignmentFromRoutes(idx_routes, True)
-        if initial is not None:
+        if initial is not None and initial_breaks:
+            for (v, k), start in initial_breaks.items():
+                iv = built.breaks[v][k]
+                initial.Add(iv)
+                initial.SetStartRange(iv, start, start)
+        if initial is not None and plan.race_cold:
+            solution = _race(built, idx_routes, plan, params, log)
+        elif initial is not None:
             solution = routing.SolveFromAssignmentWithParameters(initial, params)
         if solution is None:
             # The model is not reused after a failed warm start (a search from scratch on it
@@ -288,9 +306,79 @@ def solve_model(
     else:
         solution = routing.SolveWithParameters(params)
     status = STATUS.get(int(routing.status()), str(routing.status()))
+    if watch is not None and watch.stopped and log:
+        log(f"dispatch: search stopped after {watch.stopped:.1f} s: {watch.left_out} jobs left "
+            f"out and none more served for {plan.service_stall_s:.1f} s; the repair takes "
+            "the rest of the time")
     if solution is None:
         return RawSolution(routes=(), status=status, objective=None, found=False)
     return _extract(built, solution, status)
+
+
+def _race(built: Built, warm_routes: list[list[int]], plan: SearchPlan,
+          params: pywrapcp.RoutingSearchParameters, log):
+    """Search from the warm start (our insertion day) or from OR-Tools' own first solution.
+
+    When OR-Tools' first solution serves fewer jobs in some priority tier, the warm start
+    (tight days: Pillac's R101, where its search never served them all). When it serves as
+    many: a timed search tries the warm start for ``WARM_TRIAL_SHARE`` of the time and OR-Tools'
+    own start for the rest, and keeps the cheaper (which start's basin guided local search
+    gets further from differs: the insertion day on Pillac's C1, OR-Tools' own on R2); under
+    a work limit, the cheaper first solution is searched (reproducible)."""
+    routing = built.routing
+    t0 = perf_counter()
+    first = _parameters(replace(plan, solution_limit=1, check_limit=None))
+    own = routing.SolveWithParameters(first)
+
+    def read(routes):
+        return routing.ReadAssignmentFromRoutes(routes, True)
+
+    if own is None:
+        return routing.SolveFromAssignmentWithParameters(read(warm_routes), params)
+    own_obj, own_routes = own.ObjectiveValue(), _index_routes(routing, own)
+    if _served_by_tier(built, own_routes) < _served_by_tier(built, warm_routes):
+        return routing.SolveFromAssignmentWithParameters(read(warm_routes), params)
+    timed = plan.solution_limit is None and plan.check_limit is None
+    if not timed:
+        done = routing.SolveFromAssignmentWithParameters(read(warm_routes), first)
+        start = own_routes if done is None or own_obj < done.ObjectiveValue() else warm_routes
+        return routing.SolveFromAssignmentWithParameters(read(start), params)
+    trial = _parameters(replace(plan, time_limit_s=plan.time_limit_s * WARM_TRIAL_SHARE))
+    a = routing.SolveFromAssignmentWithParameters(read(warm_routes), trial)
+    a = None if a is None else (a.ObjectiveValue(), _index_routes(routing, a))
+    rest = _parameters(replace(plan, time_limit_s=max(0.05, plan.time_limit_s
+                                                      - (perf_counter() - t0))))
+    b = routing.SolveFromAssignmentWithParameters(read(own_routes), rest)
+    if a is not None and (b is None or a[0] < b.ObjectiveValue()):
+        if log:
+            log(f"dispatch: the search from the insertion day costs less ({a[0]} against "
+                f"{b.ObjectiveValue() if b is not None else 'none'})")
+        return routing.SolveFromAssignmentWithParameters(read(a[1]), first)
+    if log and b is not None:
+        log(f"dispatch: the search from {plan.first_solution} costs less "
+            f"({b.ObjectiveValue()} against {a[0] if a is not None else 'none'})")
+    return b
+
+
+def _served_by_tier(built: Built, routes: list[list[int]]) -> tuple[int, ...]:
+    """Jobs visited per priority tier, most urgent first (compared as tuples)."""
+    manager, layout = built.manager, built.layout
+    jobs = [int(layout.job[n]) for route in routes for n in map(manager.IndexToNode, route)
+            if layout.kind[n] in (JOB_VAN, JOB_DEPOT)]
+    counts = np.bincount(built.job_tier[jobs], minlength=int(built.job_tier.max(initial=0)) + 1)
+    return tuple(int(x) for x in counts[::-1])
+
+
+def _index_routes(routing, solution) -> list[list[int]]:
+    """Visit indices per vehicle of ``solution``."""
+    out = []
+    for v in range(routing.vehicles()):
+        idx, route = solution.Value(routing.NextVar(routing.Start(v))), []
+        while not routing.IsEnd(idx):
+            route.append(idx)
+            idx = solution.Value(routing.NextVar(idx))
+        out.append(route)
+    return out
 
 
 class _WorkMeter:
@@ -319,6 +407,48 @@ class _WorkMeter:
     def solution(self) -> None:
         self.solutions += 1
         self.last_solution = self.checks
+
+
+class _ServiceWatch:
+    """Stops a timed search that leaves jobs out and no longer serves more (see
+    ``SearchPlan.service_stall_s``): counts the job visits of every solution found."""
+
+    def __init__(self, built: Built, plan: SearchPlan) -> None:
+        self.clock = perf_counter
+        self.t0 = self.clock()
+        self.routing, self.plan = built.routing, plan
+        kind = built.layout.kind
+        self.is_job = np.isin(kind, (JOB_VAN, JOB_DEPOT))
+        self.n_jobs = len(built.layout.disjunctions)
+        self.manager = built.manager
+        self.n_vehicles = built.layout.n_vehicles
+        self.best = -1
+        self.gain_t = self.t0
+        self.left_out = self.n_jobs
+        self.stopped = 0.0
+
+    def solution(self) -> None:
+        routing = self.routing
+        served = 0
+        for v in range(self.n_vehicles):
+            idx = routing.NextVar(routing.Start(v)).Value()
+            while not routing.IsEnd(idx):
+                served += int(self.is_job[self.manager.IndexToNode(idx)])
+                idx = routing.NextVar(idx).Value()
+        if served > self.best:
+            self.best, self.gain_t = served, self.clock()
+            self.left_out = self.n_jobs - served
+
+    def check(self) -> bool:
+        if self.left_out == 0 or self.best < 0:
+            return False
+        now = self.clock()
+        assert self.plan.service_stall_s is not None
+        if now - self.t0 >= self.plan.service_min_s and \
+                now - self.gain_t >= self.plan.service_stall_s:
+            self.stopped = now - self.t0
+            return True
+        return False
 
 
 def _extract(built: Built, solution: pywrapcp.Assignment, status: str) -> RawSolution:

@@ -21,6 +21,8 @@ from optimizer.dispatch.options import SolveOptions
 
 WORK_LIMIT_WALL_S = 3600.0
 STALL_CHECKS = 200_000
+SERVICE_STALL_SHARE = 0.25  # of the search's time: no more jobs served for this long ...
+SERVICE_MIN_SHARE = 0.3  # ... after at least this long, with jobs left out: stop searching
 GLS_LAMBDA = 0.05  # OR-Tools default 0.1; 0.05 was better on Solomon R201, RC201, RC101 at 10 s
 
 
@@ -33,6 +35,14 @@ class SearchPlan:
     check_limit: int | None = None
     stall_checks: int = STALL_CHECKS
     gls_lambda: float = GLS_LAMBDA
+    # Timed searches only: stop once the best solution leaves jobs out and has served no
+    # more for ``service_stall_s`` seconds (after ``service_min_s``), so that the rest of the
+    # time goes to the repair, which places left-out jobs better than a stalled search.
+    service_stall_s: float | None = None
+    service_min_s: float = 0.0
+    # With a warm start that is our own insertion day (not a caller's plan): start from
+    # OR-Tools' first solution instead when that costs less.
+    race_cold: bool = False
 
 
 def search_plan(options: SolveOptions, n_nodes: int, time_share: float = 1.0) -> SearchPlan:
@@ -48,4 +58,6 @@ def search_plan(options: SolveOptions, n_nodes: int, time_share: float = 1.0) ->
         time_limit_s=limit,
         solution_limit=work,
         check_limit=checks,
+        service_stall_s=None if deterministic else limit * SERVICE_STALL_SHARE,
+        service_min_s=0.0 if deterministic else limit * SERVICE_MIN_SHARE,
     )

@@ -25,17 +25,20 @@ from optimizer.compile import Compiled, compile_problem
 from optimizer.dispatch.costs import compute_costs
 from optimizer.dispatch.decompose import n_parts_for, should_decompose, solve_decomposed
 from optimizer.dispatch.diagnose import diagnose
-from optimizer.dispatch.fill import fill_plan, insertion_plan, served_by_tier
+from optimizer.dispatch.fill import RECREATE_ROUNDS, fill_plan, insertion_plan, served_by_tier
 from optimizer.dispatch.layout import JOB_DEPOT, JOB_VAN, PICKUP, Layout, build_layout
 from optimizer.dispatch.model import WARM_START_FAILED, RawSolution, build_model, solve_model
 from optimizer.dispatch.options import SolveOptions
 from optimizer.dispatch.read import read_routes, read_unassigned
 from optimizer.dispatch.search import search_plan
 from optimizer.kpis import compute_kpis
-from optimizer.models import DepotStop, JobStop, Plan, Problem, SolverInfo
+from optimizer.models import BreakStop, DepotStop, JobStop, Plan, Problem, SolverInfo
 
 REPAIR_SHARE = 0.1  # of a time limit kept for the fill pass's ruin and recreate
-REPAIR_MARGIN = 0.02  # of the time limit: the repair stops this long before it (0.2-1 s)
+INSERTION_SHARE = 0.1  # of the search's time at most for the insertion day it starts from
+GIVE_BACK_SHARE = 0.2  # time left after the repair worth another search (and >= 1 s)
+UNBOUNDED_ROUNDS = 10**9  # ruin and recreate rounds when a deadline bounds them instead
+REPAIR_MARGIN = 0.02  # of the time limit: the repair stops this long before it (0.2-2 s)
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
@@ -54,15 +57,18 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
             )
         plan = solve_decomposed(problem, options, t0)
     else:
-        plan = _solve_single(problem, options, t0)
+        plan = _solve_single(problem, options, t0, watch_service=True)
     if options.stability is not None:  # re-optimisation places and moves jobs itself
         return plan
-    margin = min(1.0, max(0.2, full.time_limit_s * REPAIR_MARGIN))
+    margin = min(2.0, max(0.2, full.time_limit_s * REPAIR_MARGIN))
     until = t0 + full.time_limit_s - margin if timed else None
     # Most of the repair time for the search's plan, the rest to try cheapest insertion from
     # scratch (and repair that instead if it serves more by priority).
     first = None if until is None else time.perf_counter() + (until - time.perf_counter()) * 0.9
-    filled = fill_plan(problem, plan, recreate_until=first)
+    # Timed: ruin and recreate runs until its deadline; under a work limit, a fixed number of
+    # rounds keeps the plan reproducible.
+    rounds = RECREATE_ROUNDS if until is None else UNBOUNDED_ROUNDS
+    filled = fill_plan(problem, plan, recreate_until=first, recreate_rounds=rounds)
     if filled is not plan and options.progress:
         options.progress(
             f"dispatch: fill pass placed {filled.kpis.jobs_assigned - plan.kpis.jobs_assigned} "
@@ -76,7 +82,7 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
         if served_by_tier(problem, greedy) > served_by_tier(problem, filled):
             info = filled.solver.model_dump()
             info.update(plan_from="insertion", search_assigned=filled.kpis.jobs_assigned)
-            greedy = fill_plan(problem, greedy, recreate_until=until)
+            greedy = fill_plan(problem, greedy, recreate_until=until, recreate_rounds=rounds)
             if options.progress:
                 options.progress(
                     f"dispatch: cheapest insertion serves more by priority than the search "
@@ -84,13 +90,29 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Plan:
                     "its plan is returned"
                 )
             filled = greedy.model_copy(update={"solver": SolverInfo(**info)})
+    left = None if until is None else until - time.perf_counter()
+    if left is not None and left > max(1.0, GIVE_BACK_SHARE * full.time_limit_s) \
+            and not should_decompose(problem) and filled.routes:
+        # The repair finished early (the search had stopped on jobs it could not serve):
+        # the rest of the time goes to a search from the repaired plan.
+        if options.progress:
+            options.progress(f"dispatch: {left:.1f} s left: searching on from the repaired plan")
+        again = _solve_single(problem, replace(options, initial_plan=filled, time_limit_s=left))
+        if again.solver.model_extra.get("warm_start") and \
+                served_by_tier(problem, again) >= served_by_tier(problem, filled):
+            info = filled.solver.model_dump()
+            info.update(again.solver.model_dump(), searched_again=True)
+            filled = again.model_copy(update={"solver": SolverInfo(**info)})
     info = filled.solver.model_dump()
     info["wall_s"] = round(time.perf_counter() - t0, 3)
     return filled.model_copy(update={"solver": SolverInfo(**info)})
 
 
-def _solve_single(problem: Problem, options: SolveOptions, t0: float | None = None) -> Plan:
-    """One routing model for the whole problem."""
+def _solve_single(problem: Problem, options: SolveOptions, t0: float | None = None,
+                  watch_service: bool = False) -> Plan:
+    """One routing model for the whole problem. ``watch_service``: a timed search that leaves
+    jobs out and stops serving more may end early (``SearchPlan.service_stall_s``), for the
+    repair that follows in ``solve``; territories, whose repair comes later, search on."""
     t0 = time.perf_counter() if t0 is None else t0
     log: Callable[[str], None] = options.progress or (lambda _m: None)
 
@@ -111,12 +133,31 @@ def _solve_single(problem: Problem, options: SolveOptions, t0: float | None = No
     reference = _reference(c, options)
 
     raw: RawSolution | None = None
+    timed = options.max_solutions is None and options.max_iterations is None
+    if layout.disjunctions and options.initial_plan is None and options.stability is None \
+            and timed:
+        # Start the search from the cheapest-insertion day (with its repair): on tight days
+        # it serves jobs OR-Tools' own first solution and search leave out (Pillac R101).
+        # Timed searches only: under a work limit guided local search from a warm start
+        # finds few solutions and runs to its stall limit (seconds on a 60-job day).
+        start = insertion_plan(problem, recreate_rounds=UNBOUNDED_ROUNDS,
+                               until=t0 + options.time_limit_s * INSERTION_SHARE)
+        if start.routes:
+            log(f"dispatch: cheapest insertion placed {start.kpis.jobs_assigned} jobs in "
+                f"{time.perf_counter() - t0:.1f} s; the search starts from there")
+            options = replace(options, initial_plan=start)
+            pickups = _warm_pickups(c, start)
+            warm_depot = {j: dp for j, (dp, _pos) in pickups.items()}
+            layout = build_layout(c, d, jobs, shifts, warm_depot)
+            info["warm_start_from"] = "insertion"
     if layout.disjunctions:
         cap = options.stability.max_moved_jobs if options.stability is not None else None
         deadline = t0 + options.time_limit_s * (0.5 if cap is not None else 1.0)
         initial = (_initial_routes(c, layout, options, pickups)
                    if options.initial_plan is not None else None)
-        raw, info2 = _solve_layout(c, layout, options, reference, log, deadline, initial)
+        raw, info2 = _solve_layout(c, layout, options, reference, log, deadline, initial,
+                                   race_cold="warm_start_from" in info,
+                                   watch_service=watch_service)
         info.update(info2)
         if cap is not None and raw.found:
             layout, raw, rounds = _enforce_cap(c, layout, raw, options, reference, log, t0, cap)
@@ -150,6 +191,8 @@ def _solve_layout(
     log: Callable[[str], None],
     deadline: float,
     initial: list[list[int]] | None = None,
+    race_cold: bool = False,
+    watch_service: bool = False,
 ) -> tuple[RawSolution, dict[str, object]]:
     t1 = time.perf_counter()
     costs = compute_costs(c, layout, options.affinity, options.stability, reference, log)
@@ -164,6 +207,8 @@ def _solve_layout(
         max_iterations=options.max_iterations,
     )
     plan = search_plan(sub, layout.n_nodes)
+    plan = replace(plan, race_cold=initial is not None and race_cold,
+                   service_stall_s=plan.service_stall_s if watch_service else None)
     limit = (
         f"solution limit {plan.solution_limit}"
         if plan.solution_limit
@@ -173,7 +218,8 @@ def _solve_layout(
         f"dispatch: model of {layout.n_nodes} nodes, {layout.n_vehicles} vehicles built in "
         f"{spent:.1f} s; searching ({plan.first_solution} + {plan.metaheuristic}, {limit})"
     )
-    raw = solve_model(built, plan, initial, log)
+    raw = solve_model(built, plan, initial, log,
+                      _initial_breaks(c, layout, options.initial_plan) if initial else None)
     if raw.status == WARM_START_FAILED:
         fresh = build_model(c, layout, costs, parts_dims, depot_limits)
         left = max(0.05, deadline - time.perf_counter() - 0.2)
@@ -314,8 +360,9 @@ def _warm_pickups(c: Compiled, plan: Plan) -> dict[int, tuple[int, int]]:
     whose parts, or tools its engineer does not carry, come from a depot stop before it.
 
     The model picks each job's parts and tools up at a pick-up node of its own, so a stop's
-    parts and tools are shared out and each serves one job: a second job using a tool picked
-    up once is not listed, and ``_initial_routes`` leaves it to the search."""
+    parts and tools are shared out and each serves one job; a job served with what a stop
+    brought for another (a tool picked up once) gets its own pick-up at the latest earlier
+    stop whose depot can give it (with its stock: the layout grants warm pick-ups first)."""
     depot_of = {d.id: k for k, d in enumerate(c.problem.depots)}
     out: dict[int, tuple[int, int]] = {}
     for r in plan.routes:
@@ -342,6 +389,15 @@ def _warm_pickups(c: Compiled, plan: Plan) -> dict[int, tuple[int, int]]:
                     picked -= tools
                     out[j] = (dp, p0)
                     break
+            else:
+                # Served with what an earlier stop brought for another job (a tool picked up
+                # once serves the day): the model picks its share up at the latest such stop
+                # that can give it, at no extra travel (pick-ups in a row at one depot).
+                for p0, dp, _left, _picked in reversed(stops):
+                    if all(c.depot_stock[dp, c.parts.index(p)] >= q for p, q in need.items()) \
+                            and all(c.depot_tools[dp, c.tools.index(t)] for t in tools):
+                        out[j] = (dp, p0)
+                        break
     return out
 
 
@@ -394,3 +450,31 @@ def _initial_routes(
                 order.append([chosen])
         routes[v] = [n for slot in order for n in slot]
     return routes
+
+
+def _initial_breaks(
+    c: Compiled, layout: Layout, plan: Plan | None
+) -> dict[tuple[int, int], int] | None:
+    """(vehicle, break index) -> start minute of the warm-start plan's breaks, so that
+    OR-Tools need not search for break times to complete the warm start (slow: seconds on
+    a 60-job day)."""
+    if plan is None:
+        return None
+    veh = {
+        (c.eng_ids[int(c.shift_engineer[s])], int(c.shift_index[s])): v
+        for v, s in enumerate(layout.vehicles)
+    }
+    out: dict[tuple[int, int], int] = {}
+    for r in plan.routes:
+        v = veh.get((r.engineer, r.shift))
+        if v is None:
+            continue
+        s = int(layout.vehicles[v])
+        for st in r.stops:
+            if isinstance(st, BreakStop):
+                m = c.to_minutes(st.start)
+                k = next((k for k, (e, la, _d) in enumerate(c.shift_breaks[s].tolist())
+                          if e <= m <= la and (v, k) not in out), None)
+                if k is not None:
+                    out[(v, k)] = m
+    return out

@@ -50,6 +50,28 @@ def test_warm_start_from_a_plan_with_depot_pickups_is_accepted() -> None:
     assert validate(p, again) == []
 
 
+def test_warm_start_keeps_jobs_served_with_a_tool_picked_up_for_another() -> None:
+    # The insertion day picks tool t up once (for A) and B uses it too; the model has one
+    # pick-up per job, so B gets its own at the same depot stop, not left out of the warm start.
+    from optimizer.compile import compile_problem
+    from optimizer.dispatch.fill import insertion_plan
+    from optimizer.dispatch.solve import _warm_pickups
+    from tests.dispatch.helpers import east, engineer, job, problem
+
+    depot = {"id": "D", "location": east(2), "tools": ["t"], "pickup_min": 5}
+    p = problem([engineer("E1")], [job("A", km=10, dur=30, required_tools=["t"]),
+                                   job("B", km=12, dur=30, required_tools=["t"])], [depot])
+    day = insertion_plan(p)
+    stops = [s for r in day.routes for s in r.stops]
+    assert [s.type for s in stops] == ["depot", "job", "job"]
+    c = compile_problem(p)
+    assert _warm_pickups(c, day) == {c.job_index["A"]: (0, 0), c.job_index["B"]: (0, 0)}
+    log: list[str] = []
+    again = solve(p, SolveOptions(max_solutions=1, initial_plan=day, progress=log.append))
+    assert not any("warm start rejected" in m for m in log)
+    assert again.kpis.jobs_assigned == 2 and validate(p, again) == []
+
+
 def test_border_pass_keeps_its_first_plan_when_worse() -> None:
     p = generate_problem(n_jobs=30, n_engineers=3, seed=2)
     first = solve(p, SolveOptions(max_solutions=20))

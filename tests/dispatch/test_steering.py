@@ -134,3 +134,24 @@ def test_every_plan_valid_and_nothing_lost(n_jobs: int, n_eng: int, seed: int) -
     out = [s.job for r in plan.routes for s in r.stops if s.type == "job"]
     out += [u.job for u in plan.unassigned]
     assert sorted(out) == sorted(j.id for j in p.jobs)
+
+
+def test_a_timed_search_stops_when_it_serves_no_more_and_leaves_jobs_out() -> None:
+    # The clock is the watch's own (a stub here): the rule, not a timing, is tested.
+    from optimizer.dispatch.model import _ServiceWatch
+    from optimizer.dispatch.search import SearchPlan
+
+    now = [0.0]
+    w = object.__new__(_ServiceWatch)
+    w.clock, w.t0, w.gain_t, w.stopped = (lambda: now[0]), 0.0, 0.0, 0.0
+    w.plan = SearchPlan("LOCAL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH", 10.0, None,
+                        service_stall_s=2.5, service_min_s=3.0)
+    w.best, w.left_out = 95, 5
+    now[0] = 2.9
+    assert not w.check()  # too early
+    now[0] = 3.0
+    assert w.check() and w.stopped == 3.0  # no job more served for 3 s, 5 still out
+    w.gain_t, now[0] = 2.0, 4.0
+    assert not w.check()  # served one more 2 s ago
+    w.left_out, now[0] = 0, 9.0
+    assert not w.check()  # everything served: the search goes on improving the routes
