@@ -1019,9 +1019,9 @@ def _critical_late(board: Board) -> dict[int, int]:
             and c.pinned_engineer[x.ref] < 0 and c.pinned_start[x.ref] < 0}
 
 
-def _saves(board: Board, before: int) -> bool:
-    """Whether critical lateness is now ``_LATE_GAIN_MIN`` below ``before``."""
-    return sum(_critical_late(board).values()) <= before - _LATE_GAIN_MIN
+def _saves(board: Board, before: int, need: int) -> bool:
+    """Whether critical lateness is now ``need`` minutes or more below ``before``."""
+    return sum(_critical_late(board).values()) <= before - need
 
 
 def _critical_on_time(board: Board, old_eng, opt, left: list[int]) -> None:
@@ -1031,7 +1031,8 @@ def _critical_on_time(board: Board, old_eng, opt, left: list[int]) -> None:
     lower-priority jobs of one qualified route out of its way (placed again elsewhere if they
     fit, else left out: the emergency standard comes before lower-priority work). A job
     placed so keeps its due as a hard window for the rest of the repair. Kept only when the
-    critical jobs' total lateness drops by ``_LATE_GAIN_MIN`` or more."""
+    critical jobs' total lateness drops by ``_LATE_GAIN_MIN`` or more, or by all of this
+    job's lateness."""
     c = board.c
     for j, _late in sorted(_critical_late(board).items(), key=lambda kv: -kv[1]):
         if _past(opt):
@@ -1043,9 +1044,10 @@ def _critical_on_time(board: Board, old_eng, opt, left: list[int]) -> None:
         if j not in late or not len(wins):
             continue
         before = sum(late.values())
+        need = min(_LATE_GAIN_MIN, late[j])  # on time always counts
         snap = board.snapshot()
         board.remove_job(j)
-        if _place_in(board, j, wins, old_eng, opt) and _saves(board, before):
+        if _place_in(board, j, wins, old_eng, opt) and _saves(board, before, need):
             continue
         board.restore(snap)
         board.remove_job(j)
@@ -1069,7 +1071,7 @@ def _critical_on_time(board: Board, old_eng, opt, left: list[int]) -> None:
             if _place_in(board, j, wins, old_eng, opt):
                 lost = [v for v in sorted(out, key=_urgency(c))
                         if not _place(board, v, old_eng, opt)]
-                if _saves(board, before):
+                if _saves(board, before, need):
                     left.extend(lost)
                     done = True
                     break
