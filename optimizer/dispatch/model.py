@@ -32,7 +32,6 @@ from optimizer.dispatch.search import SearchPlan
 
 WARM_START_FAILED = "warm_start_failed"
 WORK_LIMIT_LNS_S = 600  # LNS sub-search limit under a work limit (never reached)
-WARM_TRIAL_SHARE = 0.4  # of a timed search raced from two starts: the warm start's trial
 WARM_STALL_FACTOR = 10  # a warm start's completion may take this many stall periods
 STATUS = {
     0: "not_solved",
@@ -317,47 +316,22 @@ def solve_model(
 
 def _race(built: Built, warm_routes: list[list[int]], plan: SearchPlan,
           params: pywrapcp.RoutingSearchParameters, log):
-    """Search from the warm start (our insertion day) or from OR-Tools' own first solution.
-
-    When OR-Tools' first solution serves fewer jobs in some priority tier, the warm start
-    (tight days: Pillac's R101, where its search never served them all). When it serves as
-    many: a timed search tries the warm start for ``WARM_TRIAL_SHARE`` of the time and OR-Tools'
-    own start for the rest, and keeps the cheaper (which start's basin guided local search
-    gets further from differs: the insertion day on Pillac's C1, OR-Tools' own on R2); under
-    a work limit, the cheaper first solution is searched (reproducible)."""
+    """Search from the warm start (our insertion day) when OR-Tools' own first solution
+    serves fewer jobs in some priority tier (tight days: on Pillac's R101 its search never
+    served them all), else from OR-Tools' own first solution (on Pillac's R2 instances the
+    insertion day's routes were a basin guided local search could not leave)."""
     routing = built.routing
-    t0 = perf_counter()
     first = _parameters(replace(plan, solution_limit=1, check_limit=None))
     own = routing.SolveWithParameters(first)
-
-    def read(routes):
-        return routing.ReadAssignmentFromRoutes(routes, True)
-
-    if own is None:
-        return routing.SolveFromAssignmentWithParameters(read(warm_routes), params)
-    own_obj, own_routes = own.ObjectiveValue(), _index_routes(routing, own)
-    if _served_by_tier(built, own_routes) < _served_by_tier(built, warm_routes):
-        return routing.SolveFromAssignmentWithParameters(read(warm_routes), params)
-    timed = plan.solution_limit is None and plan.check_limit is None
-    if not timed:
-        done = routing.SolveFromAssignmentWithParameters(read(warm_routes), first)
-        start = own_routes if done is None or own_obj < done.ObjectiveValue() else warm_routes
-        return routing.SolveFromAssignmentWithParameters(read(start), params)
-    trial = _parameters(replace(plan, time_limit_s=plan.time_limit_s * WARM_TRIAL_SHARE))
-    a = routing.SolveFromAssignmentWithParameters(read(warm_routes), trial)
-    a = None if a is None else (a.ObjectiveValue(), _index_routes(routing, a))
-    rest = _parameters(replace(plan, time_limit_s=max(0.05, plan.time_limit_s
-                                                      - (perf_counter() - t0))))
-    b = routing.SolveFromAssignmentWithParameters(read(own_routes), rest)
-    if a is not None and (b is None or a[0] < b.ObjectiveValue()):
-        if log:
-            log(f"dispatch: the search from the insertion day costs less ({a[0]} against "
-                f"{b.ObjectiveValue() if b is not None else 'none'})")
-        return routing.SolveFromAssignmentWithParameters(read(a[1]), first)
-    if log and b is not None:
-        log(f"dispatch: the search from {plan.first_solution} costs less "
-            f"({b.ObjectiveValue()} against {a[0] if a is not None else 'none'})")
-    return b
+    own_routes = None if own is None else _index_routes(routing, own)
+    if own_routes is None or \
+            _served_by_tier(built, own_routes) < _served_by_tier(built, warm_routes):
+        return routing.SolveFromAssignmentWithParameters(
+            routing.ReadAssignmentFromRoutes(warm_routes, True), params)
+    if log:
+        log(f"dispatch: {plan.first_solution} serves as many jobs in every tier as the "
+            "insertion day: the search starts from it")
+    return routing.SolveWithParameters(params)
 
 
 def _served_by_tier(built: Built, routes: list[list[int]]) -> tuple[int, ...]:

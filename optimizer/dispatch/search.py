@@ -41,7 +41,7 @@ class SearchPlan:
     service_stall_s: float | None = None
     service_min_s: float = 0.0
     # With a warm start that is our own insertion day (not a caller's plan): start from
-    # OR-Tools' first solution instead when that costs less.
+    # OR-Tools' first solution instead when it serves as many jobs in every tier.
     race_cold: bool = False
 
 
