@@ -873,10 +873,13 @@ def _eng_cost(board: Board, j: int, old_eng: dict[int, int], opt: ReoptimizeOpti
     return cost
 
 
-def _place(board: Board, j: int, old_eng: dict[int, int], opt: ReoptimizeOptions) -> bool:
-    mv = board.best_insertion(j, eng_cost=_eng_cost(board, j, old_eng, opt),
+def _place(board: Board, j: int, old_eng: dict[int, int], opt: ReoptimizeOptions,
+           windows: np.ndarray | None = None) -> bool:
+    """Place ``j`` at its cheapest insertion (to start inside ``windows`` if given, which then
+    stay its windows for later insertions)."""
+    mv = board.best_insertion(j, windows=windows, eng_cost=_eng_cost(board, j, old_eng, opt),
                               retime_per_min=opt.retime_cost_per_min)
-    return mv is not None and board.apply(mv)
+    return mv is not None and board.apply(mv, windows=windows)
 
 
 def _urgency(c: Compiled):
@@ -889,14 +892,15 @@ def _past(opt: ReoptimizeOptions) -> bool:
     return opt.recreate_until is not None and time.perf_counter() > opt.recreate_until
 
 
-def _swap_in(board: Board, j: int, out: list[int], old_eng, opt):
-    """Take ``out`` off their routes, place ``j``, then place ``out`` again in that order.
-    Returns the snapshot that undoes it all and the jobs of ``out`` left without a place, or
-    None (the board as it was) when ``j`` finds no place."""
+def _swap_in(board: Board, j: int, out: list[int], old_eng, opt,
+             windows: np.ndarray | None = None):
+    """Take ``out`` off their routes, place ``j`` (inside ``windows`` if given), then place
+    ``out`` again in that order. Returns the snapshot that undoes it all and the jobs of
+    ``out`` left without a place, or None (the board as it was) when ``j`` finds no place."""
     snap = board.snapshot()
     for v in out:
         board.remove_job(v)
-    if not _place(board, j, old_eng, opt):
+    if not _place(board, j, old_eng, opt, windows):
         board.restore(snap)
         return None
     return snap, [v for v in out if not _place(board, v, old_eng, opt)]
@@ -913,13 +917,7 @@ def _displace(board: Board, j: int, old_eng, opt, budget: list[int], left: list[
     if opt.displace_for_unassigned:
         # two or three of one route's nearest (j goes into one route: a slot may need a
         # morning's worth of lower-priority work)
-        route_of = {x.ref: ri for ri, r in enumerate(board.routes) for x in r.future
-                    if x.kind == "job"}
-        per_route: dict[int, list[int]] = {}
-        for v in displacement_candidates(board, j, 40):
-            per_route.setdefault(route_of[v], []).append(v)
-        tries += [list(x) for vs in per_route.values() for k in (2, 3)
-                  for x in itertools.combinations(vs[:_DISPLACE_ROUTE_POOL], k)]
+        tries += _route_groups(board, displacement_candidates(board, j, 40), (2, 3))
     for out in tries:
         if _past(opt):
             return False
@@ -931,6 +929,18 @@ def _displace(board: Board, j: int, old_eng, opt, budget: list[int], left: list[
             left.extend(swapped[1])
             return True
     return False
+
+
+def _route_groups(board: Board, candidates: list[int], sizes: tuple[int, ...]) -> list[list[int]]:
+    """Groups of ``sizes`` jobs of one route each, among the route's first
+    ``_DISPLACE_ROUTE_POOL`` of ``candidates`` (in their order), route by route."""
+    route_of = {x.ref: ri for ri, r in enumerate(board.routes) for x in r.future
+                if x.kind == "job"}
+    per_route: dict[int, list[int]] = {}
+    for v in candidates:
+        per_route.setdefault(route_of[v], []).append(v)
+    return [list(x) for k in sizes for vs in per_route.values()
+            for x in itertools.combinations(vs[:_DISPLACE_ROUTE_POOL], k)]
 
 
 def _eject(board: Board, j: int, old_eng, opt, budget: list[int]) -> bool:
@@ -1047,44 +1057,27 @@ def _critical_on_time(board: Board, old_eng, opt, left: list[int]) -> None:
         need = min(_LATE_GAIN_MIN, late[j])  # on time always counts
         snap = board.snapshot()
         board.remove_job(j)
-        if _place_in(board, j, wins, old_eng, opt) and _saves(board, before, need):
+        if _place(board, j, old_eng, opt, wins) and _saves(board, before, need):
             continue
         board.restore(snap)
         board.remove_job(j)
-        route_of = {x.ref: ri for ri, r in enumerate(board.routes) for x in r.future
-                    if x.kind == "job"}
-        per_route: dict[int, list[int]] = {}
-        for v in displacement_candidates(board, j, 60):
-            x = next(x for x in board.routes[route_of[v]].future
-                     if x.kind == "job" and x.ref == v)
-            if int(c.job_tier[v]) < _HIGH_TIER and x.start <= due:
-                per_route.setdefault(route_of[v], []).append(v)
-        tries = [list(x) for k in (1, 2, 3) for vs in per_route.values()
-                 for x in itertools.combinations(vs[:_DISPLACE_ROUTE_POOL], k)]
+        start = {x.ref: x.start for r in board.routes for x in r.future if x.kind == "job"}
+        out_of_way = [v for v in displacement_candidates(board, j, 60)
+                      if int(c.job_tier[v]) < _HIGH_TIER and start[v] <= due]
         done = False
-        for out in tries:
+        for out in _route_groups(board, out_of_way, (1, 2, 3)):
             if _past(opt):
                 break
-            trial = board.snapshot()
-            for v in out:
-                board.remove_job(v)
-            if _place_in(board, j, wins, old_eng, opt):
-                lost = [v for v in sorted(out, key=_urgency(c))
-                        if not _place(board, v, old_eng, opt)]
-                if _saves(board, before, need):
-                    left.extend(lost)
-                    done = True
-                    break
-            board.restore(trial)
+            swapped = _swap_in(board, j, sorted(out, key=_urgency(c)), old_eng, opt, wins)
+            if swapped is None:
+                continue
+            if _saves(board, before, need):
+                left.extend(swapped[1])
+                done = True
+                break
+            board.restore(swapped[0])
         if not done:
             board.restore(snap)
-
-
-def _place_in(board: Board, j: int, windows: np.ndarray, old_eng, opt) -> bool:
-    """Place ``j`` to start inside ``windows`` (kept as its windows for later insertions)."""
-    mv = board.best_insertion(j, windows=windows, eng_cost=_eng_cost(board, j, old_eng, opt),
-                              retime_per_min=opt.retime_cost_per_min)
-    return mv is not None and board.apply(mv, windows=windows)
 
 
 def compute_diff(before: Plan, after: Plan, *, added: list[str] = (), cancelled: list[str] = (),
