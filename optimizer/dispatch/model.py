@@ -290,8 +290,8 @@ def solve_model(
                 iv = built.breaks[v][k]
                 initial.Add(iv)
                 initial.SetStartRange(iv, start, start)
-        if initial is not None and plan.race_cold:
-            solution = _race(built, idx_routes, plan, params, log)
+        if initial is not None and plan.insertion_start:
+            solution = _search_from_better_start(built, idx_routes, plan, params, log)
         elif initial is not None:
             solution = routing.SolveFromAssignmentWithParameters(initial, params)
         if solution is None:
@@ -314,7 +314,7 @@ def solve_model(
     return _extract(built, solution, status)
 
 
-def _race(built: Built, warm_routes: list[list[int]], plan: SearchPlan,
+def _search_from_better_start(built: Built, warm_routes: list[list[int]], plan: SearchPlan,
           params: pywrapcp.RoutingSearchParameters, log):
     """Search from the warm start (our insertion day) when OR-Tools' own first solution
     serves fewer jobs in some priority tier (tight days: on Pillac's R101 its search never
@@ -323,7 +323,7 @@ def _race(built: Built, warm_routes: list[list[int]], plan: SearchPlan,
     routing = built.routing
     first = _parameters(replace(plan, solution_limit=1, check_limit=None))
     own = routing.SolveWithParameters(first)
-    own_routes = None if own is None else _index_routes(routing, own)
+    own_routes = None if own is None else _index_routes(routing, own.Value)
     if own_routes is None or \
             _served_by_tier(built, own_routes) < _served_by_tier(built, warm_routes):
         return routing.SolveFromAssignmentWithParameters(
@@ -343,14 +343,15 @@ def _served_by_tier(built: Built, routes: list[list[int]]) -> tuple[int, ...]:
     return tuple(int(x) for x in counts[::-1])
 
 
-def _index_routes(routing, solution) -> list[list[int]]:
-    """Visit indices per vehicle of ``solution``."""
+def _index_routes(routing, value: Callable[[pywrapcp.IntVar], int]) -> list[list[int]]:
+    """Visit indices per vehicle, reading next-variables with ``value`` (a solution's
+    ``Value``, or the bound value inside a solution callback)."""
     out = []
     for v in range(routing.vehicles()):
-        idx, route = solution.Value(routing.NextVar(routing.Start(v))), []
+        idx, route = value(routing.NextVar(routing.Start(v))), []
         while not routing.IsEnd(idx):
             route.append(idx)
-            idx = solution.Value(routing.NextVar(idx))
+            idx = value(routing.NextVar(idx))
         out.append(route)
     return out
 
@@ -390,25 +391,19 @@ class _ServiceWatch:
     def __init__(self, built: Built, plan: SearchPlan) -> None:
         self.clock = perf_counter
         self.t0 = self.clock()
-        self.routing, self.plan = built.routing, plan
-        kind = built.layout.kind
-        self.is_job = np.isin(kind, (JOB_VAN, JOB_DEPOT))
+        assert plan.service_stall_s is not None
+        self.stall_s, self.min_s = plan.service_stall_s, plan.service_min_s
+        self.routing, self.manager = built.routing, built.manager
+        self.is_job = np.isin(built.layout.kind, (JOB_VAN, JOB_DEPOT))
         self.n_jobs = len(built.layout.disjunctions)
-        self.manager = built.manager
-        self.n_vehicles = built.layout.n_vehicles
         self.best = -1
         self.gain_t = self.t0
         self.left_out = self.n_jobs
         self.stopped = 0.0
 
     def solution(self) -> None:
-        routing = self.routing
-        served = 0
-        for v in range(self.n_vehicles):
-            idx = routing.NextVar(routing.Start(v)).Value()
-            while not routing.IsEnd(idx):
-                served += int(self.is_job[self.manager.IndexToNode(idx)])
-                idx = routing.NextVar(idx).Value()
+        routes = _index_routes(self.routing, lambda var: var.Value())
+        served = sum(int(self.is_job[self.manager.IndexToNode(i)]) for r in routes for i in r)
         if served > self.best:
             self.best, self.gain_t = served, self.clock()
             self.left_out = self.n_jobs - served
@@ -417,9 +412,7 @@ class _ServiceWatch:
         if self.left_out == 0 or self.best < 0:
             return False
         now = self.clock()
-        assert self.plan.service_stall_s is not None
-        if now - self.t0 >= self.plan.service_min_s and \
-                now - self.gain_t >= self.plan.service_stall_s:
+        if now - self.t0 >= self.min_s and now - self.gain_t >= self.stall_s:
             self.stopped = now - self.t0
             return True
         return False

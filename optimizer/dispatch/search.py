@@ -42,7 +42,7 @@ class SearchPlan:
     service_min_s: float = 0.0
     # With a warm start that is our own insertion day (not a caller's plan): start from
     # OR-Tools' first solution instead when it serves as many jobs in every tier.
-    race_cold: bool = False
+    insertion_start: bool = False
 
 
 def search_plan(options: SolveOptions, n_nodes: int, time_share: float = 1.0) -> SearchPlan:

@@ -156,7 +156,7 @@ def _solve_single(problem: Problem, options: SolveOptions, t0: float | None = No
         initial = (_initial_routes(c, layout, options, pickups)
                    if options.initial_plan is not None else None)
         raw, info2 = _solve_layout(c, layout, options, reference, log, deadline, initial,
-                                   race_cold="warm_start_from" in info,
+                                   insertion_start="warm_start_from" in info,
                                    watch_service=watch_service)
         info.update(info2)
         if cap is not None and raw.found:
@@ -191,7 +191,7 @@ def _solve_layout(
     log: Callable[[str], None],
     deadline: float,
     initial: list[list[int]] | None = None,
-    race_cold: bool = False,
+    insertion_start: bool = False,
     watch_service: bool = False,
 ) -> tuple[RawSolution, dict[str, object]]:
     t1 = time.perf_counter()
@@ -207,7 +207,7 @@ def _solve_layout(
         max_iterations=options.max_iterations,
     )
     plan = search_plan(sub, layout.n_nodes)
-    plan = replace(plan, race_cold=initial is not None and race_cold,
+    plan = replace(plan, insertion_start=initial is not None and insertion_start,
                    service_stall_s=plan.service_stall_s if watch_service else None)
     limit = (
         f"solution limit {plan.solution_limit}"

@@ -139,13 +139,11 @@ def test_every_plan_valid_and_nothing_lost(n_jobs: int, n_eng: int, seed: int) -
 def test_a_timed_search_stops_when_it_serves_no_more_and_leaves_jobs_out() -> None:
     # The clock is the watch's own (a stub here): the rule, not a timing, is tested.
     from optimizer.dispatch.model import _ServiceWatch
-    from optimizer.dispatch.search import SearchPlan
 
     now = [0.0]
     w = object.__new__(_ServiceWatch)
     w.clock, w.t0, w.gain_t, w.stopped = (lambda: now[0]), 0.0, 0.0, 0.0
-    w.plan = SearchPlan("LOCAL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH", 10.0, None,
-                        service_stall_s=2.5, service_min_s=3.0)
+    w.stall_s, w.min_s = 2.5, 3.0  # SearchPlan.service_stall_s, service_min_s
     w.best, w.left_out = 95, 5
     now[0] = 2.9
     assert not w.check()  # too early
