@@ -264,10 +264,8 @@ def solve_model(
     plan: SearchPlan,
     initial_routes: list[list[int]] | None = None,
     log: Callable[[str], None] | None = None,
-    initial_breaks: dict[tuple[int, int], int] | None = None,
 ) -> RawSolution:
-    """Solve (from ``initial_routes`` of visit nodes per vehicle, if given, with the breaks
-    ``initial_breaks`` as (vehicle, break index) -> start) and read back."""
+    """Solve (from ``initial_routes`` of visit nodes per vehicle, if given) and read back."""
     routing, manager = built.routing, built.manager
     params = _parameters(plan)
     meter = _WorkMeter(plan, warm=initial_routes is not None)
@@ -285,11 +283,6 @@ def solve_model(
         routing.CloseModelWithParameters(params)
         idx_routes = [[manager.NodeToIndex(n) for n in r] for r in initial_routes]
         initial = routing.ReadAssignmentFromRoutes(idx_routes, True)
-        if initial is not None and initial_breaks:
-            for (v, k), start in initial_breaks.items():
-                iv = built.breaks[v][k]
-                initial.Add(iv)
-                initial.SetStartRange(iv, start, start)
         if initial is not None and plan.insertion_start:
             solution = _search_from_better_start(built, idx_routes, plan, params, log)
         elif initial is not None:

@@ -32,7 +32,7 @@ from optimizer.dispatch.options import SolveOptions
 from optimizer.dispatch.read import read_routes, read_unassigned
 from optimizer.dispatch.search import search_plan
 from optimizer.kpis import compute_kpis
-from optimizer.models import BreakStop, DepotStop, JobStop, Plan, Problem, SolverInfo
+from optimizer.models import DepotStop, JobStop, Plan, Problem, SolverInfo
 
 REPAIR_SHARE = 0.1  # of a time limit kept for the fill pass's ruin and recreate
 INSERTION_SHARE = 0.1  # of the search's time at most for the insertion day it starts from
@@ -218,8 +218,7 @@ def _solve_layout(
         f"dispatch: model of {layout.n_nodes} nodes, {layout.n_vehicles} vehicles built in "
         f"{spent:.1f} s; searching ({plan.first_solution} + {plan.metaheuristic}, {limit})"
     )
-    raw = solve_model(built, plan, initial, log,
-                      _initial_breaks(c, layout, options.initial_plan) if initial else None)
+    raw = solve_model(built, plan, initial, log)
     if raw.status == WARM_START_FAILED:
         fresh = build_model(c, layout, costs, parts_dims, depot_limits)
         left = max(0.05, deadline - time.perf_counter() - 0.2)
@@ -450,31 +449,3 @@ def _initial_routes(
                 order.append([chosen])
         routes[v] = [n for slot in order for n in slot]
     return routes
-
-
-def _initial_breaks(
-    c: Compiled, layout: Layout, plan: Plan | None
-) -> dict[tuple[int, int], int] | None:
-    """(vehicle, break index) -> start minute of the warm-start plan's breaks, so that
-    OR-Tools need not search for break times to complete the warm start (slow: seconds on
-    a 60-job day)."""
-    if plan is None:
-        return None
-    veh = {
-        (c.eng_ids[int(c.shift_engineer[s])], int(c.shift_index[s])): v
-        for v, s in enumerate(layout.vehicles)
-    }
-    out: dict[tuple[int, int], int] = {}
-    for r in plan.routes:
-        v = veh.get((r.engineer, r.shift))
-        if v is None:
-            continue
-        s = int(layout.vehicles[v])
-        for st in r.stops:
-            if isinstance(st, BreakStop):
-                m = c.to_minutes(st.start)
-                k = next((k for k, (e, la, _d) in enumerate(c.shift_breaks[s].tolist())
-                          if e <= m <= la and (v, k) not in out), None)
-                if k is not None:
-                    out[(v, k)] = m
-    return out
