@@ -172,9 +172,10 @@ def relaxations(c: Compiled, board: Board, j: int, *, limit: int = 5) -> list[Re
     # displace a lower-priority job
     best = None
     for v in displacement_candidates(board, j, 10):
-        ri, at = board.remove_job(v)
+        snap = board.snapshot()
+        ri, _at = board.remove_job(v)
         mv = board.best_insertion(j, allow_depot=False)
-        board.put_back(ri, at)
+        board.restore(snap)
         if mv is not None:
             cost = mv.cost + TIER_WEIGHT[int(c.job_tier[v])]
             if best is None or cost < best[0]:

@@ -548,7 +548,6 @@ class Board:
         for ri, r in enumerate(self.routes):
             for k, x in enumerate(r.future):
                 if x.kind == "job" and x.ref == j:
-                    self._undo = (ri, list(r.future), self.depot_left.copy())
                     del r.future[k]
                     self._drop_unneeded_pickups(r, k, j)
                     schedule(r, self.minutes)
@@ -628,16 +627,6 @@ class Board:
         self.depot_left = left.copy()
         for e in changed:
             self._rebuild_engineer(e)
-
-    def put_back(self, ri: int, k: int) -> None:
-        """Undo the last ``remove_job`` (the route must be as it left it)."""
-        ri0, future, left = self._undo
-        assert ri0 == ri
-        r = self.routes[ri]
-        r.future = future
-        self.depot_left = left
-        schedule(r, self.minutes)
-        self._rebuild_engineer(r.eng)
 
     # ---------------------------------------------------------------- output
     def to_routes(self) -> list[Route]:

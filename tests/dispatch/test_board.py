@@ -26,10 +26,11 @@ def test_removing_a_job_drops_the_depot_stop_nobody_else_needs():
     assert left == []
     assert ("depot", 0) in _kinds(board) and board.depot_left[0, c.parts.index("p")] == 2
     before = [dict(x.__dict__) for x in board.routes[0].future]
-    ri, k = board.remove_job(c.job_index["A"])
+    snap = board.snapshot()
+    board.remove_job(c.job_index["A"])
     assert _kinds(board) == [("job", c.job_index["B"])]  # no detour left behind
     assert board.depot_left[0, c.parts.index("p")] == 3  # the part is back at the depot
-    board.put_back(ri, k)
+    board.restore(snap)  # undoes the detour's removal too
     after = [dict(x.__dict__) for x in board.routes[0].future]
     assert [(x["kind"], x["ref"], x["pickup"]) for x in after] == \
         [(x["kind"], x["ref"], x["pickup"]) for x in before]
