@@ -8,6 +8,10 @@ unmet demand is lost or backordered. Reported per part-location and overall: sto
 within the quoted lead time, a high quantile of the lead-time distribution), average
 on-hand value and number of orders.
 
+The policy is the per-part-location one by default, or the system view at an overall target
+(optionally calibrated on the training part alone, as :func:`optimizer.parts.plan.plan_policy`
+does on the whole history) or at a budget: the backtest judges the same plans the engine makes.
+
 Each location is replayed against the demand of its subtree (what it supplies), so a depot
 sees its customers and a warehouse its depots' demand; upstream shortages are represented
 by the METRIC delay in the planned lead time, not simulated.
@@ -15,14 +19,17 @@ by the METRIC delay in the planned lead time, not simulated.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from optimizer.errors import InputError
+from optimizer.parts.calibrate import Calibration, calibrate_target
 from optimizer.parts.data import PartsData
 from optimizer.parts.echelon import plan_multi_echelon
+from optimizer.parts.plan import rebalance
 from optimizer.parts.policy import DEFAULT_CONFIG, PolicyConfig
 from optimizer.parts.series import compile_series
 from optimizer.parts.simulate import (
@@ -43,18 +50,29 @@ class BacktestResult:
     summary: dict[str, float]
     by_class: pd.DataFrame
     sim: SimResult
+    calibration: Calibration | None = None
 
 
 def backtest(
     data: PartsData, train_until: str | pd.Timestamp, config: PolicyConfig = DEFAULT_CONFIG,
     unmet: UnmetDemand = UnmetDemand.BACKORDER, sampled_lead_times: bool = True,
     replan_every: int | None = None, seed: int = 0, quote_quantile: float = QUOTE_QUANTILE,
+    system_target: float | None = None, budget: float | None = None, calibrate: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> BacktestResult:
     """Plan on demand up to ``train_until`` and replay the rest of the demand.
 
     On-time supply compares each order's actual lead time with the quoted one, the
     ``quote_quantile`` of the planned lead-time distribution (:func:`quoted_lead_time`).
+    ``system_target`` / ``budget`` plan the system view at every (re-)plan; ``calibrate``
+    first picks its planned target by an in-sample backtest of the training part only,
+    re-planned at the same cadence as this backtest.
     """
+    if calibrate and system_target is None:
+        raise InputError("calibrate: give the overall stockout target to calibrate "
+                         "(system_target)")
+    if system_target is not None and budget is not None:
+        raise InputError("give a system target or a budget, not both")
     cs = compile_series(data)
     cut = pd.Timestamp(train_until)
     train_T = int((cs.periods <= cut).sum())
@@ -70,10 +88,19 @@ def backtest(
     S = np.zeros((n, test_T))
     Q = np.zeros((n, test_T))
     table = None
+    calibration = None
+    planned_target = system_target
     for i, start in enumerate(plans):
         end = plans[i + 1] if i + 1 < len(plans) else test_T
         table, eff_lt, _ = plan_multi_echelon(Y[:, : train_T + start], cs.inputs, cs.depth,
                                               cs.parent_row, config)
+        inputs = replace(cs.inputs, lead_time=eff_lt)
+        if calibrate and calibration is None:
+            calibration = calibrate_target(Y[:, :train_T], inputs, system_target, config=config,
+                                           replan_every=replan_every or train_T,
+                                           progress=progress)
+            planned_target = calibration.planned_target
+        table, _ = rebalance(table, inputs, planned_target, budget)
         s[:, start:end] = table.reorder_point[:, None]
         S[:, start:end] = table.order_up_to[:, None]
         Q[:, start:end] = table.order_qty[:, None]
@@ -110,10 +137,15 @@ def backtest(
     per["avg_on_hand_units"] = sim.avg_on_hand_units
     per["avg_on_hand_value"] = sim.avg_on_hand_value
     summary = sim.summary(config.target_stockout_rate)
-    summary["target_stockout_rate"] = config.target_stockout_rate
+    summary["target_stockout_rate"] = (config.target_stockout_rate if system_target is None
+                                       else system_target)
+    if planned_target is not None:
+        summary["planned_system_target"] = planned_target
+    if budget is not None:
+        summary["budget"] = float(budget)
     summary["test_periods"] = float(test_T)
     return BacktestResult(per_series=per, summary=summary, by_class=by_class(per),
-                          sim=replace(sim))
+                          sim=replace(sim), calibration=calibration)
 
 
 def by_class(per: pd.DataFrame, target: float = 0.01) -> pd.DataFrame:

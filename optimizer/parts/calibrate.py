@@ -10,7 +10,7 @@ honest out-of-sample test.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -19,8 +19,17 @@ from optimizer.parts.policy import DEFAULT_CONFIG, PolicyConfig, SeriesInputs, p
 from optimizer.parts.simulate import SimResult, simulate
 from optimizer.parts.system import steps_for_target, system_curve
 
-#: Planned overall targets tried, loosest first.
+#: Planned overall targets tried for a 1 % goal, loosest first (other goals scale it).
 TARGET_GRID = (0.03, 0.02, 0.015, 0.01, 0.007, 0.005, 0.003, 0.002, 0.001, 0.0005, 0.0002)
+
+
+#: Most (re-)plans of an in-sample backtest when the caller leaves the cadence open.
+MAX_PLANS = 24
+
+
+def target_grid(goal: float) -> tuple[float, ...]:
+    """:data:`TARGET_GRID` scaled to ``goal`` (3x the goal down to a fiftieth of it)."""
+    return tuple(float(f"{g * goal / 0.01:.6g}") for g in TARGET_GRID)
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,14 @@ class Calibration:
     realised: tuple[float, ...]  # in-sample realised overall stockout per grid value
     holdout: int
     on_hand: tuple[float, ...] = ()  # in-sample average on-hand units (sum) per grid value
+    replan_every: int = 1  # periods between the in-sample re-plans
+    goal: float = 0.01  # the overall stockout rate asked for
+
+    def frontier(self) -> str:
+        """The in-sample evidence, one line per planned target (for logs and CLI output)."""
+        lines = [f"planned {g:<8g} realised in sample {r:.4%}  average on hand {u:,.1f} units"
+                 for g, r, u in zip(self.grid, self.realised, self.on_hand, strict=False)]
+        return "\n".join(lines)
 
 
 def system_levels(Y: np.ndarray, inputs: SeriesInputs, targets: tuple[float, ...],
@@ -57,43 +74,61 @@ def initial_arrivals(Y: np.ndarray, start: int, lead: np.ndarray) -> np.ndarray:
 
 def calibrate_target(Y: np.ndarray, inputs: SeriesInputs, goal: float = 0.01,
                      holdout: int | None = None, config: PolicyConfig = DEFAULT_CONFIG,
-                     grid: tuple[float, ...] = TARGET_GRID,
-                     min_demands: int = 2) -> Calibration:
+                     grid: tuple[float, ...] | None = None,
+                     min_demands: int = 2, replan_every: int | None = 1,
+                     progress: Callable[[str], None] | None = None) -> Calibration:
     """Loosest planned target of ``grid`` whose in-sample rolling backtest meets ``goal``.
 
     The history ``Y`` (n, T) is split at ``T - holdout`` (default a third, at least 6
-    periods); each period of the holdout is planned on everything before it, as in use.
-    Only series with ``min_demands`` demands before the split take part (the same rule
-    that selects the series planned for the future, so new parts do not bias the estimate).
+    periods); the holdout is re-planned every ``replan_every`` periods on everything before
+    it, as in use (``None``: often enough for :data:`MAX_PLANS` plans, which bounds the cost
+    on daily buckets). ``grid`` defaults to :func:`target_grid` of the goal. The realised
+    rate is the stockout rate in units, as a backtest reports it (the system view's
+    criticality weights shape where the stock goes, not the goal). Only series with
+    ``min_demands`` demands before the split take part (the same rule that selects the
+    series planned for the future, so new parts do not bias the estimate). ``progress`` gets
+    a line per in-sample plan.
     """
+    grid = target_grid(goal) if grid is None else tuple(grid)
     Y = np.asarray(Y, dtype=float)
     T = Y.shape[1]
     h = holdout if holdout is not None else max(6, T // 3)
     h = int(min(h, T - 6))
     if h < 3:
-        return Calibration(goal, (goal,), (float("nan"),), 0)
+        return Calibration(goal, (goal,), (float("nan"),), 0, goal=goal)
     start = T - h
     rows = np.flatnonzero((Y[:, :start] > 0).sum(axis=1) >= min_demands)
     if rows.size == 0:
-        return Calibration(goal, (goal,), (float("nan"),), 0)
+        return Calibration(goal, (goal,), (float("nan"),), 0, goal=goal)
+    every = min(-(-h // MAX_PLANS) if replan_every is None else max(int(replan_every), 1), h)
     realised, held = [], []
-    for r in _rolling_backtest(Y[rows], inputs.take(rows), grid, config, start):
+    for r in _rolling_backtest(Y[rows], inputs.take(rows), grid, config, start, every,
+                               progress):
         realised.append(float(r.short.sum() / max(r.demand.sum(), 1e-12)))
         held.append(float(r.avg_on_hand_units.sum()))
     ok = [g for g, r in zip(grid, realised, strict=True) if r <= goal]
     planned = max(ok) if ok else min(grid)
-    return Calibration(planned, tuple(grid), tuple(realised), h, tuple(held))
+    return Calibration(planned, tuple(grid), tuple(realised), h, tuple(held), every, goal)
 
 
 def _rolling_backtest(Y: np.ndarray, inputs: SeriesInputs, grid: tuple[float, ...],
-                      config: PolicyConfig, start: int) -> Iterator[SimResult]:
+                      config: PolicyConfig, start: int,
+                      replan_every: int = 1,
+                      progress: Callable[[str], None] | None = None) -> Iterator[SimResult]:
     """The in-sample rolling backtest of the calibrations, one result per planned target of
-    ``grid``: each period from ``start`` on is planned on everything before it, as in use."""
+    ``grid``: from ``start`` on, every ``replan_every`` periods are planned on everything
+    before them, as in use."""
     n, h = Y.shape[0], Y.shape[1] - start
     s = np.zeros((len(grid), n, h))
     lot = np.ones(n)
-    for k in range(h):
-        s[:, :, k], lot = system_levels(Y[:, : start + k], inputs, grid, config)
+    every = max(int(replan_every), 1)
+    plans = range(0, h, every)
+    for i, k in enumerate(plans):
+        levels, lot = system_levels(Y[:, : start + k], inputs, grid, config)
+        s[:, :, k: k + every] = levels[:, :, None]
+        if progress:
+            progress(f"calibrating: in-sample plan {i + 1}/{len(plans)} ({len(grid)} targets, "
+                     f"{n} series)")
     init = initial_arrivals(Y, start, inputs.lead_time)
     kind = np.full(n, "base_stock", dtype=object)
     kind[lot > 1] = "s_Q"

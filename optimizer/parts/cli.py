@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import pandas as pd
 
 from optimizer.errors import InputError
 from optimizer.parts.backtest import backtest
+from optimizer.parts.calibrate import Calibration
 from optimizer.parts.data import Bucket, read_parts_data
 from optimizer.parts.orders import orders_for_today
 from optimizer.parts.plan import POLICY_COLUMNS, plan_policy, summary_table
@@ -30,6 +32,31 @@ def _system(p: argparse.ArgumentParser) -> None:
                    help="re-balance for this overall (criticality-weighted) stockout rate")
     g.add_argument("--budget", type=float, default=None,
                    help="re-balance for the lowest stockout rate within this investment")
+    p.add_argument("--calibrate", action="store_true",
+                   help="with --system-target: plan at the target that realised it in a "
+                        "rolling backtest of the history (the model's own expectation is "
+                        "biased low on real demand)")
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _check_system(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.calibrate and args.system_target is None:
+        p.error("--calibrate needs --system-target (the overall stockout rate to reach)")
+
+
+def _print_calibration(cal: Calibration | None) -> None:
+    if cal is None:
+        return
+    if cal.holdout == 0:
+        print(f"calibration: too little history, planned at the target {cal.planned_target:g}")
+        return
+    print(f"calibration: planned overall target {cal.planned_target:g} for a goal of "
+          f"{cal.goal:g} (in-sample backtest of the last {cal.holdout} periods, re-planned "
+          f"every {cal.replan_every})")
+    print(cal.frontier())
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _system(p)
     p.add_argument("-o", "--out", required=True, help="output directory")
     p.add_argument("--parquet", action="store_true", help="also write policy.parquet")
-    p.set_defaults(func=cmd_policy)
+    p.set_defaults(func=cmd_policy, parser=p)
 
     o = sub.add_parser("orders", help="replenishment orders and transfers for today -> orders.csv")
     _common(o)
@@ -50,10 +77,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     o.add_argument("--parquet", action="store_true", help="also write orders.parquet")
     o.add_argument("--transfer-days", type=float, default=1.0,
                    help="lead time of a depot-to-depot transfer (days, default 1)")
-    o.set_defaults(func=cmd_orders)
+    o.set_defaults(func=cmd_orders, parser=o)
 
     b = sub.add_parser("backtest", help="plan on history up to a date, replay the rest")
     _common(b)
+    _system(b)
     b.add_argument("--train-until", required=True, help="last date of the training history")
     b.add_argument("--unmet", choices=[u.value for u in UnmetDemand], default="backorder")
     b.add_argument("--given-lead-times", action="store_true",
@@ -66,7 +94,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "for on-time supply (default %(default)s)")
     b.add_argument("-o", "--out", default=None, help="write backtest.csv here")
     b.add_argument("--parquet", action="store_true")
-    b.set_defaults(func=cmd_backtest)
+    b.set_defaults(func=cmd_backtest, parser=b)
 
 
 def _write(frame: pd.DataFrame, out: str, name: str, parquet: bool) -> Path:
@@ -83,9 +111,13 @@ def _write(frame: pd.DataFrame, out: str, name: str, parquet: bool) -> Path:
 
 
 def _plan(args: argparse.Namespace):
+    _check_system(args.parser, args)
     data = read_parts_data(args.data_dir, args.bucket)
     config = PolicyConfig(target_stockout_rate=args.target)
-    return data, plan_policy(data, config, system_target=args.system_target, budget=args.budget)
+    result = plan_policy(data, config, system_target=args.system_target, budget=args.budget,
+                         calibrate=args.calibrate, progress=_progress)
+    _print_calibration(result.calibration)
+    return data, result
 
 
 def cmd_policy(args: argparse.Namespace) -> int:
@@ -111,12 +143,15 @@ def cmd_orders(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
+    _check_system(args.parser, args)
     data = read_parts_data(args.data_dir, args.bucket)
     config = PolicyConfig(target_stockout_rate=args.target)
     res = backtest(data, args.train_until, config, UnmetDemand(args.unmet),
                    sampled_lead_times=not args.given_lead_times,
                    replan_every=args.replan_every, seed=args.seed,
-                   quote_quantile=args.quote_quantile)
+                   quote_quantile=args.quote_quantile, system_target=args.system_target,
+                   budget=args.budget, calibrate=args.calibrate, progress=_progress)
+    _print_calibration(res.calibration)
     if args.out:
         _write(res.per_series, args.out, "backtest", args.parquet)
     width = max(len(k) for k in res.summary)

@@ -2,19 +2,25 @@
 
 ``plan_policy(data)`` compiles the series, plans every echelon top-down (METRIC), optionally
 re-balances reorder points across all series for an overall target or a budget (system
-view), and returns the table with the contract's columns first.
+view), and returns the table with the contract's columns first. With ``calibrate=True`` the
+overall target is first translated into the planned target that realised it on the data's
+own history (:func:`optimizer.parts.calibrate.calibrate_target`): the system view's
+expectation is biased low on real demand, the calibration is how a 1 % goal becomes a 1 %
+outcome.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from optimizer.parts.calibrate import Calibration, calibrate_target
 from optimizer.parts.classify import classify_abc
 from optimizer.parts.echelon import plan_multi_echelon
-from optimizer.parts.policy import DEFAULT_CONFIG, PolicyConfig, PolicyTable
+from optimizer.parts.policy import DEFAULT_CONFIG, PolicyConfig, PolicyTable, SeriesInputs
 from optimizer.parts.series import CompiledSeries, compile_series
 from optimizer.parts.system import (
     SystemCurve,
@@ -40,6 +46,7 @@ class PolicyResult:
     series: CompiledSeries
     effective_lead_time: np.ndarray  # periods, including upstream delay
     curve: SystemCurve | None = None
+    calibration: Calibration | None = None  # how the planned overall target was chosen
 
     def budget_what_if(self, factors: tuple[float, ...] = (0.8, 0.9, 1.0, 1.1)) -> pd.DataFrame:
         """Expected overall stockout rate if the total investment were scaled by each factor."""
@@ -54,25 +61,49 @@ class PolicyResult:
 def plan_policy(
     data, config: PolicyConfig = DEFAULT_CONFIG, until: str | pd.Timestamp | None = None,
     system_target: float | None = None, budget: float | None = None,
-    series: CompiledSeries | None = None,
+    series: CompiledSeries | None = None, calibrate: bool = False,
+    calibration_replan_every: int | None = None, progress: Callable[[str], None] | None = None,
 ) -> PolicyResult:
-    """Policies for every stocked (location, part) of ``data`` from demand up to ``until``."""
+    """Policies for every stocked (location, part) of ``data`` from demand up to ``until``.
+
+    ``system_target`` / ``budget``: re-balance across all series (system view).
+    ``calibrate``: plan the system view at the planned target whose in-sample rolling
+    backtest on this history realises ``system_target`` (re-planned every
+    ``calibration_replan_every`` periods; default: at most 24 plans; ``progress`` gets a
+    line per plan).
+    """
+    if calibrate and system_target is None:
+        raise ValueError("calibrate: give the overall stockout target to calibrate "
+                         "(system_target)")
     cs = series if series is not None else compile_series(data, until=until)
     table, eff_lt, _ = plan_multi_echelon(cs.demand, cs.inputs, cs.depth, cs.parent_row, config)
-    curve = None
-    if system_target is not None or budget is not None:
-        if table.model is None:
-            raise ValueError("the system view needs a parametric demand model (no bootstrap)")
-        from dataclasses import replace
-
-        inputs = replace(cs.inputs, lead_time=eff_lt)
-        lot = table.order_up_to - table.reorder_point
-        curve = system_curve(table.model, inputs, lot)
-        k = (steps_for_target(curve, system_target) if system_target is not None
-             else steps_for_budget(curve, float(budget)))
-        table = apply_reorder_points(table, table.model, inputs, curve.at_step(k))
+    inputs = replace(cs.inputs, lead_time=eff_lt)
+    calibration = None
+    if calibrate:
+        assert system_target is not None
+        calibration = calibrate_target(cs.demand, inputs, system_target, config=config,
+                                       replan_every=calibration_replan_every,
+                                       progress=progress)
+        system_target = calibration.planned_target
+    table, curve = rebalance(table, inputs, system_target, budget)
     return PolicyResult(table=policy_frame(cs, table, eff_lt), policies=table, series=cs,
-                        effective_lead_time=eff_lt, curve=curve)
+                        effective_lead_time=eff_lt, curve=curve, calibration=calibration)
+
+
+def rebalance(table: PolicyTable, inputs: SeriesInputs, system_target: float | None = None,
+              budget: float | None = None) -> tuple[PolicyTable, SystemCurve | None]:
+    """The system view of a planned table at an overall target or a budget (else as is)."""
+    if system_target is None and budget is None:
+        return table, None
+    if system_target is not None and budget is not None:
+        raise ValueError("give a system target or a budget, not both")
+    if table.model is None:
+        raise ValueError("the system view needs a parametric demand model (no bootstrap)")
+    lot = table.order_up_to - table.reorder_point
+    curve = system_curve(table.model, inputs, lot)
+    k = (steps_for_target(curve, system_target) if system_target is not None
+         else steps_for_budget(curve, float(budget)))
+    return apply_reorder_points(table, table.model, inputs, curve.at_step(k)), curve
 
 
 def policy_frame(cs: CompiledSeries, t: PolicyTable, eff_lt: np.ndarray) -> pd.DataFrame:
