@@ -50,6 +50,23 @@ def test_warm_start_from_a_plan_with_depot_pickups_is_accepted() -> None:
     assert validate(p, again) == []
 
 
+def test_a_warm_start_the_model_cannot_complete_falls_back_to_a_fresh_search() -> None:
+    # Warm starts go in as next-variables only; one that breaks the windows (a route run
+    # backwards) must make the search find nothing from it, not a plan built on it.
+    p = generate_problem(n_jobs=60, n_engineers=6, seed=1)
+    first = solve(p, SolveOptions(max_solutions=30))
+    routes = list(first.routes)
+    k = max(range(len(routes)), key=lambda i: len(routes[i].stops))
+    routes[k] = routes[k].model_copy(update={"stops": list(reversed(routes[k].stops))})
+    backwards = first.model_copy(update={"routes": routes})
+    assert validate(p, backwards) != []
+    log: list[str] = []
+    again = solve(p, SolveOptions(max_solutions=5, initial_plan=backwards, progress=log.append))
+    assert any("warm start rejected" in m for m in log), log
+    assert validate(p, again) == []
+    assert again.kpis.jobs_assigned >= first.kpis.jobs_assigned - 2
+
+
 def test_warm_start_keeps_jobs_served_with_a_tool_picked_up_for_another() -> None:
     # The insertion day picks tool t up once (for A) and B uses it too; the model has one
     # pick-up per job, so B gets its own at the same depot stop, not left out of the warm start.
