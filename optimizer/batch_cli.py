@@ -50,6 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scheduler", default=None, metavar="ADDR",
                    help="solve territories on an existing Dask cluster (tcp://host:8786)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--parts-system-target", type=_positive(float), default=None, metavar="R",
+                   help="plan spare parts by the system view at this overall stockout rate "
+                        "(default: a policy per part-location at 1 %%)")
+    p.add_argument("--parts-calibrate", action="store_true",
+                   help="with --parts-system-target: plan at the target that realised it in a "
+                        "rolling backtest of the demand history")
     p.set_defaults(func=handler)
 
 
@@ -66,12 +72,16 @@ def handler(args: argparse.Namespace) -> int:
     check_replaceable(out.resolve())  # fail before an hour of solving, not after
     if args.workers is not None and args.scheduler is not None:
         raise InputError("give --workers or --scheduler, not both")
+    if args.parts_calibrate and args.parts_system_target is None:
+        raise InputError("--parts-calibrate needs --parts-system-target (the overall stockout "
+                         "rate to reach)")
     t0 = time.perf_counter()
     try:
         result = run_nightly(
             args.data_dir, date=args.date, time_limit_s=args.time_limit, seed=args.seed,
             max_solutions=args.max_solutions, workers=args.workers, scheduler=args.scheduler,
-            progress=_progress,
+            progress=_progress, parts_system_target=args.parts_system_target,
+            parts_calibrate=args.parts_calibrate,
         )
     except NotImplementedError as exc:
         print(f"error: the dispatch solver is not available: {exc}", file=sys.stderr)

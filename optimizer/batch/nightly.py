@@ -312,8 +312,14 @@ def run_nightly(
     scheduler: str | None = None,
     progress: Progress | None = None,
     allow_invalid: bool = False,
+    parts_system_target: float | None = None,
+    parts_calibrate: bool = False,
 ) -> NightlyResult:
     """Plan the day ``date`` (default: the problem's first shift day) from ``data_dir``.
+
+    Parts policies are per part-location by default; ``parts_system_target`` plans the
+    system view at that overall stockout rate, ``parts_calibrate`` at the planned target that
+    realised it on the demand history (``optimizer.parts.plan.plan_policy``).
 
     Raises InputError for bad data, NotImplementedError while the solver is not there, and
     SolverError when the solver's plan breaks a contract rule — unless ``allow_invalid``
@@ -355,7 +361,9 @@ def run_nightly(
     with stages.stage("parts") as note:
         if parts is not None:
             committed = committed_demand(todays, plan, held, parts)
-            outcome = parts_stage.policies_and_orders(parts, committed, day)
+            outcome = parts_stage.policies_and_orders(parts, committed, day,
+                                                      system_target=parts_system_target,
+                                                      calibrate=parts_calibrate)
             policy, orders, supply_pct = outcome.policy, outcome.orders, outcome.on_time_pct
             notes.extend(outcome.notes)
             note.append(f"{0 if policy is None else len(policy)} policy rows, "

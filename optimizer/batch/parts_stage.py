@@ -61,19 +61,34 @@ def annotate_orders(orders: pd.DataFrame, committed: CommittedDemand) -> pd.Data
     return orders
 
 
-def policies_and_orders(parts: PartsData, committed: CommittedDemand,
-                        day: date) -> PartsOutcome:
+def policies_and_orders(parts: PartsData, committed: CommittedDemand, day: date,
+                        system_target: float | None = None,
+                        calibrate: bool = False) -> PartsOutcome:
     """Stocking policies (``policy.csv``) and tonight's orders (``orders.csv``).
 
-    Policies come from the demand history alone (``optimizer.parts.plan.plan_policy``); the
-    orders (``optimizer.parts.orders.orders_for_today``) see the stock positions less the
-    units tomorrow's jobs take.
+    Policies come from the demand history alone (``optimizer.parts.plan.plan_policy``): one
+    per part-location at its target, or the system view at an overall ``system_target``
+    (``calibrate``: at the planned target that realised it on this history); the orders
+    (``optimizer.parts.orders.orders_for_today``) see the stock positions less the units
+    tomorrow's jobs take.
     """
     del day  # the parts engine plans as of the last demand date
     from optimizer.parts.orders import orders_for_today
     from optimizer.parts.plan import POLICY_COLUMNS, plan_policy
 
-    result = plan_policy(parts)
+    result = plan_policy(parts, system_target=system_target, calibrate=calibrate)
     orders = orders_for_today(with_committed(parts, committed), result)
     policy = result.table[[c for c in POLICY_COLUMNS if c in result.table.columns]]
-    return PartsOutcome(policy.reset_index(drop=True), annotate_orders(orders, committed))
+    notes: tuple[str, ...] = ()
+    cal = result.calibration
+    if cal is not None:
+        notes = ((f"parts: system view planned at {cal.planned_target:g} for an overall "
+                  f"{cal.goal:g} stockout rate (in sample over the last {cal.holdout} periods: "
+                  f"{dict(zip(cal.grid, cal.realised, strict=True))[cal.planned_target]:.2%})")
+                 if cal.holdout else
+                 f"parts: too little history to calibrate; system view at {cal.goal:g}",)
+    elif system_target is not None:
+        notes = (f"parts: system view at an overall {system_target:g} stockout rate "
+                 "(uncalibrated)",)
+    return PartsOutcome(policy.reset_index(drop=True), annotate_orders(orders, committed),
+                        notes=notes)

@@ -82,6 +82,23 @@ def test_cli_reads_tables_too(nightly_dir, tmp_path, solver_ready):
     assert json.loads((out / "plan.json").read_text())["problem_id"] == "example-2026-11-24"
 
 
+def test_parts_by_the_calibrated_system_view(nightly_dir, tmp_path, capsys, solver_ready):
+    out = tmp_path / "out"
+    rc = main(["nightly", str(nightly_dir), "-o", str(out), "--time-limit", "2",
+               "--parts-system-target", "0.02", "--parts-calibrate"])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "[nightly] note: parts: " in err and "0.02 stockout rate" in err
+    per_part = run_nightly(nightly_dir, time_limit_s=2)
+    system = pd.read_csv(out / "policy.csv")
+    assert len(system) == len(per_part.policy)
+    # the system view re-balances reorder points across parts: not the per-part table
+    assert not system["reorder_point"].equals(per_part.policy["reorder_point"])
+    rc = main(["nightly", str(nightly_dir), "-o", str(tmp_path / "o2"), "--parts-calibrate"])
+    assert rc == 2 and "--parts-calibrate needs --parts-system-target" in (
+        capsys.readouterr().err)
+
+
 def test_bad_date_and_bad_out_dir_fail_before_solving(nightly_dir, tmp_path, capsys):
     rc = main(["nightly", str(nightly_dir), "-o", str(tmp_path / "o"), "--date", "2026-12-01"])
     assert rc == 2
