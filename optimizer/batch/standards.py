@@ -15,8 +15,11 @@ Definitions (all pure functions of the problem, the plan and the parts tables):
 - **Stockout rate (expected)**: the policy table's ``expected_stockout_rate`` weighted by each
   part-location's demand (units in the demand history). Target <= 1 %.
 - **Parts on-time supply**: probability that an order arrives within the quoted lead time,
-  the quote being the mean lead time rounded up to whole days and arrivals counted by day
-  (arrival in less than quote + 0.5 days, lead time ~ Normal(mean, std)); 100 % when std = 0.
+  the quote being what the parts engine takes a supplier's quote to be (the 95 % quantile of
+  the lead time rounded up to whole days, ``optimizer.parts.simulate.quoted_lead_time``;
+  against the mean a supplier keeping its stated distribution is late half the time) and
+  arrivals counted by day (arrival in less than quote + 0.5 days, lead time ~ Normal(mean,
+  std)); 100 % when std = 0.
   Weighted by the quantity of tonight's orders (by demand over the policy when there are
   none). Target >= 98 %.
 """
@@ -29,11 +32,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from optimizer.kpis import compute_kpis
 from optimizer.models import JobStop, Plan, Priority, Problem
 from optimizer.parts.data import PartsData
+from optimizer.parts.simulate import QUOTE_QUANTILE, quoted_lead_time
 
 EMERGENCY_HOURS = 4
 STANDARD_HOURS = 24
@@ -131,11 +136,13 @@ def _norm_cdf(x: float) -> float:
     return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
 
-def on_time_probability(mean_days: float, std_days: float) -> float:
-    """P(arrival day <= quoted day), quote = ceil(mean); L ~ Normal(mean, std)."""
+def on_time_probability(mean_days: float, std_days: float,
+                        quantile: float = QUOTE_QUANTILE) -> float:
+    """P(arrival day <= quoted day); L ~ Normal(mean, std), the quote in whole days as the
+    parts engine quotes it (:func:`optimizer.parts.simulate.quoted_lead_time`)."""
     if std_days <= 0:
         return 1.0
-    quote = math.ceil(mean_days - 1e-9)
+    quote = float(quoted_lead_time(np.array([mean_days]), np.array([std_days]), quantile)[0])
     return _norm_cdf((quote + 0.5 - mean_days) / std_days)
 
 
@@ -181,14 +188,23 @@ def service_standards(
     orders: pd.DataFrame | None = None,
     parts: PartsData | None = None,
     supply_on_time_pct: float | None = None,
+    stockout_backtested_pct: float | None = None,
 ) -> dict[str, Any]:
     """The ``kpis.json`` object: service standards with targets, then the plan's figures.
 
-    ``supply_on_time_pct`` overrides the lead-time estimate when the parts engine gives one.
+    ``supply_on_time_pct`` overrides the lead-time estimate when the parts engine gives one;
+    ``stockout_backtested_pct`` the policy's expected stockout rate when the policy was
+    calibrated (the rate its planned target realised in a backtest of the history: the
+    model's own expectation is what the calibration corrects).
     """
     k = compute_kpis(problem, plan.routes, plan.unassigned)
     reasons = Counter(u.reason.value for u in plan.unassigned)
     stockout = expected_stockout_pct(policy, parts) if policy is not None else None
+    stockout_basis = "policy expected_stockout_rate weighted by units demanded per part-location"
+    if stockout_backtested_pct is not None:
+        stockout = stockout_backtested_pct
+        stockout_basis = ("calibrated system view: the customer stockout rate its planned target "
+                          "realised in a rolling backtest of the demand history")
     if supply_on_time_pct is not None:
         supply, basis = supply_on_time_pct, "the parts engine's figure"
     else:
@@ -200,11 +216,11 @@ def service_standards(
         _sla_line("standard_within_24h", "Standard jobs on site within 24 h", STANDARD_HOURS,
                   problem, plan, emergencies=False),
         _line("stockout_rate_expected", "Stockout rate (expected)", stockout, "%",
-              STOCKOUT_TARGET_PCT, "<=",
-              "policy expected_stockout_rate weighted by units demanded per part-location"),
+              STOCKOUT_TARGET_PCT, "<=", stockout_basis),
         _line("parts_on_time_supply", "Parts on-time supply", supply, "%",
               ON_TIME_SUPPLY_TARGET_PCT, ">=",
-              "P(order arrives by its quoted lead time = mean rounded up to whole days; "
+              f"P(order arrives by its quoted lead time = the {QUOTE_QUANTILE:.0%} quantile "
+              "of the lead time rounded up to whole days, as the parts engine quotes it; "
               f"lead time ~ Normal(mean, std)); basis: {basis}"),
     ]
     figures = [

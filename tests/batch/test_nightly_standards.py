@@ -80,12 +80,20 @@ def test_stockout_rate_is_weighted_by_demand(parts_dir):
 
 
 @pytest.mark.parametrize(
-    "mean, std, p",
+    "mean, std, quantile, p",
     [
-        (2.0, 0.0, 1.0),  # no variability: always on time
-        (2.0, 0.5, 0.8413),  # quote 2 d; on time when it comes in under 2.5 d: Phi(1)
-        (1.5, 0.5, 0.9772),  # quote rounds up to 2 d: Phi(2)
+        (2.0, 0.0, 0.95, 1.0),  # no variability: always on time
+        (21.0, 5.0, 0.95, 0.9713),  # quote ceil(21 + 1.645 x 5) = 30 d; under 30.5 d: Phi(1.9)
+        (2.0, 0.5, 0.95, 0.9987),  # quote ceil(2.82) = 3 d: Phi(3)
+        (2.0, 0.5, 0.5, 0.8413),  # quoting the mean: 2 d; on time under 2.5 d: Phi(1)
+        (1.5, 0.5, 0.5, 0.9772),  # the mean rounds up to 2 d: Phi(2)
     ],
 )
-def test_on_time_probability(mean, std, p):
-    assert on_time_probability(mean, std) == pytest.approx(p, abs=1e-4)
+def test_on_time_probability(mean, std, quantile, p):
+    assert on_time_probability(mean, std, quantile) == pytest.approx(p, abs=1e-4)
+
+
+def test_on_time_supply_quotes_as_the_parts_engine_does():
+    from optimizer.parts.simulate import QUOTE_QUANTILE
+
+    assert on_time_probability(21.0, 5.0) == on_time_probability(21.0, 5.0, QUOTE_QUANTILE)
