@@ -25,6 +25,7 @@ class PartsOutcome:
     policy: pd.DataFrame | None
     orders: pd.DataFrame | None
     on_time_pct: float | None = None  # the parts engine's on-time supply figure, if it has one
+    stockout_backtested_pct: float | None = None  # a calibrated policy's in-sample stockout
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -80,15 +81,18 @@ def policies_and_orders(parts: PartsData, committed: CommittedDemand, day: date,
     orders = orders_for_today(with_committed(parts, committed), result)
     policy = result.table[[c for c in POLICY_COLUMNS if c in result.table.columns]]
     notes: tuple[str, ...] = ()
+    backtested = None
     cal = result.calibration
-    if cal is not None:
-        notes = ((f"parts: system view planned at {cal.planned_target:g} for an overall "
-                  f"{cal.goal:g} stockout rate (in sample over the last {cal.holdout} periods: "
-                  f"{dict(zip(cal.grid, cal.realised, strict=True))[cal.planned_target]:.2%})")
-                 if cal.holdout else
-                 f"parts: too little history to calibrate; system view at {cal.goal:g}",)
+    if cal is not None and cal.holdout:
+        backtested = dict(zip(cal.grid, cal.realised, strict=True))[cal.planned_target]
+        notes = (f"parts: system view planned at {cal.planned_target:g} for an overall "
+                 f"{cal.goal:g} stockout rate (in sample over the last {cal.holdout} periods: "
+                 f"{backtested:.2%})",)
+    elif cal is not None:
+        notes = (f"parts: too little history to calibrate; system view at {cal.goal:g}",)
     elif system_target is not None:
         notes = (f"parts: system view at an overall {system_target:g} stockout rate "
                  "(uncalibrated)",)
     return PartsOutcome(policy.reset_index(drop=True), annotate_orders(orders, committed),
-                        notes=notes)
+                        notes=notes, stockout_backtested_pct=None if backtested is None
+                        else round(100.0 * backtested, 3))

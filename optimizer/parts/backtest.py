@@ -4,9 +4,11 @@ The judge of every policy claim. Policies are planned on the training part (and,
 re-planned every ``replan_every`` periods on all demand seen so far); orders arrive after
 sampled lead times (normal with the data's mean and std, whole periods) or the given means;
 unmet demand is lost or backordered. Reported per part-location and overall: stockout rate
-(1 - unit fill rate), cycle service level, availability, on-time supply (orders received
-within the quoted lead time, a high quantile of the lead-time distribution), average
-on-hand value and number of orders.
+(1 - unit fill rate; overall over customer demand, each location's units weighted by its
+customers' share, so a warehouse's replenishment of its depots is not counted twice; the
+rate over every location's units is ``stockout_rate_all_locations``), cycle service level,
+availability, on-time supply (orders received within the quoted lead time, a high quantile
+of the lead-time distribution), average on-hand value and number of orders.
 
 The policy is the per-part-location one by default, or the system view at an overall target
 (optionally calibrated on the training part alone, as :func:`optimizer.parts.plan.plan_policy`
@@ -98,7 +100,8 @@ def backtest(
         if calibrate and calibration is None:
             calibration = calibrate_target(Y[:, :train_T], inputs, system_target, config=config,
                                            replan_every=replan_every or train_T,
-                                           progress=progress)
+                                           progress=progress,
+                                           customer_share=cs.customer_share(0, train_T))
             planned_target = calibration.planned_target
         table, _ = rebalance(table, inputs, planned_target, budget)
         s[:, start:end] = table.reorder_point[:, None]
@@ -136,7 +139,15 @@ def backtest(
     per["on_time_orders"] = sim.on_time_orders
     per["avg_on_hand_units"] = sim.avg_on_hand_units
     per["avg_on_hand_value"] = sim.avg_on_hand_value
+    share = cs.customer_share(train_T)
+    per["customer_share"] = share
     summary = sim.summary(config.target_stockout_rate)
+    # the headline rate is the customers': a warehouse's units are its depots' replenishments
+    summary["stockout_rate_all_locations"] = summary["stockout_rate"]
+    customer_demand = float((share * sim.demand).sum())
+    summary["stockout_rate"] = (float((share * sim.short).sum()) / customer_demand
+                                if customer_demand > 0 else 0.0)
+    summary["customer_demand_units"] = customer_demand
     summary["target_stockout_rate"] = (config.target_stockout_rate if system_target is None
                                        else system_target)
     if planned_target is not None:
@@ -149,11 +160,14 @@ def backtest(
 
 
 def by_class(per: pd.DataFrame, target: float = 0.01) -> pd.DataFrame:
-    """Stockout rate per demand class (pooled units) and share of series above target."""
+    """Stockout rate per demand class (pooled customer units, as the summary's) and share of
+    series above target."""
+    share = per.get("customer_share", 1.0)
     g = per.assign(above=(per["stockout_rate"] > target + 1e-12) & (per["demand"] > 0),
-                   has=per["demand"] > 0)
-    out = g.groupby("demand_class").agg(series=("part", "size"), demand=("demand", "sum"),
-                                        short=("short", "sum"), above=("above", "sum"),
+                   has=per["demand"] > 0, c_demand=per["demand"] * share,
+                   c_short=per["short"] * share)
+    out = g.groupby("demand_class").agg(series=("part", "size"), demand=("c_demand", "sum"),
+                                        short=("c_short", "sum"), above=("above", "sum"),
                                         has=("has", "sum"),
                                         avg_on_hand_value=("avg_on_hand_value", "sum"))
     out["stockout_rate"] = np.where(out["demand"] > 0, out["short"] / out["demand"].where(

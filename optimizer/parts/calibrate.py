@@ -76,7 +76,8 @@ def calibrate_target(Y: np.ndarray, inputs: SeriesInputs, goal: float = 0.01,
                      holdout: int | None = None, config: PolicyConfig = DEFAULT_CONFIG,
                      grid: tuple[float, ...] | None = None,
                      min_demands: int = 2, replan_every: int | None = 1,
-                     progress: Callable[[str], None] | None = None) -> Calibration:
+                     progress: Callable[[str], None] | None = None,
+                     customer_share: np.ndarray | None = None) -> Calibration:
     """Loosest planned target of ``grid`` whose in-sample rolling backtest meets ``goal``.
 
     The history ``Y`` (n, T) is split at ``T - holdout`` (default a third, at least 6
@@ -87,7 +88,9 @@ def calibrate_target(Y: np.ndarray, inputs: SeriesInputs, goal: float = 0.01,
     criticality weights shape where the stock goes, not the goal). Only series with
     ``min_demands`` demands before the split take part (the same rule that selects the
     series planned for the future, so new parts do not bias the estimate). ``progress`` gets
-    a line per in-sample plan.
+    a line per in-sample plan. ``customer_share`` weighs each series' units in the realised
+    rate (:meth:`optimizer.parts.series.CompiledSeries.customer_share`: a warehouse's
+    replenishment of its depots is not customer demand); default 1 everywhere.
     """
     grid = target_grid(goal) if grid is None else tuple(grid)
     Y = np.asarray(Y, dtype=float)
@@ -101,10 +104,11 @@ def calibrate_target(Y: np.ndarray, inputs: SeriesInputs, goal: float = 0.01,
     if rows.size == 0:
         return Calibration(goal, (goal,), (float("nan"),), 0, goal=goal)
     every = min(-(-h // MAX_PLANS) if replan_every is None else max(int(replan_every), 1), h)
+    w = np.ones(len(rows)) if customer_share is None else np.asarray(customer_share)[rows]
     realised, held = [], []
     for r in _rolling_backtest(Y[rows], inputs.take(rows), grid, config, start, every,
                                progress):
-        realised.append(float(r.short.sum() / max(r.demand.sum(), 1e-12)))
+        realised.append(float((w * r.short).sum() / max((w * r.demand).sum(), 1e-12)))
         held.append(float(r.avg_on_hand_units.sum()))
     ok = [g for g, r in zip(grid, realised, strict=True) if r <= goal]
     planned = max(ok) if ok else min(grid)

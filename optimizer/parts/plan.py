@@ -83,7 +83,7 @@ def plan_policy(
         assert system_target is not None
         calibration = calibrate_target(cs.demand, inputs, system_target, config=config,
                                        replan_every=calibration_replan_every,
-                                       progress=progress)
+                                       progress=progress, customer_share=cs.customer_share())
         system_target = calibration.planned_target
     table, curve = rebalance(table, inputs, system_target, budget)
     return PolicyResult(table=policy_frame(cs, table, eff_lt), policies=table, series=cs,

@@ -32,6 +32,18 @@ class CompiledSeries:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def customer_share(self, start: int = 0, end: int | None = None) -> np.ndarray:
+        """Per series, the share of its demand in periods ``start:end`` that is its own
+        customers' (1 at a depot, 0 at a warehouse that only supplies depots): the weight of
+        its units in a customer-facing stockout rate. A warehouse's shortage delays its
+        depots (the METRIC delay in their lead time); counting it as well would count the
+        same customer units twice."""
+        own = self.own_demand[:, start:end].sum(axis=1)
+        total = self.demand[:, start:end].sum(axis=1)
+        leaf = ~np.isin(np.arange(len(self.keys)), self.parent_row)
+        return np.where(total > 0, own / np.where(total > 0, total, 1.0),
+                        leaf.astype(float))
+
 
 def period_index(dates: pd.Series | pd.DatetimeIndex, bucket: Bucket) -> pd.DatetimeIndex:
     """Start date of the bucket each date falls in."""

@@ -90,6 +90,11 @@ def test_parts_by_the_calibrated_system_view(nightly_dir, tmp_path, capsys, solv
     assert rc == 0, err
     assert "[nightly] note: parts: " in err and "0.02 stockout rate" in err
     per_part = run_nightly(nightly_dir, time_limit_s=2)
+    standards = {x["key"]: x for x in json.loads((out / "kpis.json").read_text())["standards"]}
+    stockout = standards["stockout_rate_expected"]
+    assert "calibrated system view" in stockout["definition"] and stockout["value"] is not None
+    assert "calibrated" not in {x["key"]: x for x in per_part.kpis["standards"]}[
+        "stockout_rate_expected"]["definition"]
     system = pd.read_csv(out / "policy.csv")
     assert len(system) == len(per_part.policy)
     # the system view re-balances reorder points across parts: not the per-part table

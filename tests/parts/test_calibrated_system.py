@@ -106,3 +106,24 @@ def test_cli_calibrate(data_dir, tmp_path, capsys) -> None:
                  "--system-target", "0.02", "--calibrate"]) == 0
     out = capsys.readouterr().out
     assert "calibration: planned overall target" in out and "budget_factor" in out
+
+
+def test_the_headline_stockout_rate_counts_customer_demand_once(data_dir) -> None:
+    """Two echelons: the warehouse's demand is its depots' replenishment, the same customer
+    units again; the headline rate is over the depots' (customers') units only."""
+    from optimizer.parts.series import compile_series
+
+    data = read_parts_data(data_dir)
+    share = compile_series(data).customer_share()
+    cs = compile_series(data)
+    at_wh = (cs.keys["location"] == "WH-CENTRAL").to_numpy()
+    assert (share[at_wh] == 0).all() and (share[~at_wh] == 1).all()
+    res = backtest(data, "2026-04-30", sampled_lead_times=False, system_target=0.2)
+    per = res.per_series
+    depots = per["location"] != "WH-CENTRAL"
+    expected = per.loc[depots, "short"].sum() / per.loc[depots, "demand"].sum()
+    assert res.summary["stockout_rate"] == pytest.approx(expected)
+    everything = per["short"].sum() / per["demand"].sum()
+    assert res.summary["stockout_rate_all_locations"] == pytest.approx(everything)
+    assert res.summary["customer_demand_units"] == per.loc[depots, "demand"].sum()
+    assert res.by_class["demand"].sum() == pytest.approx(per.loc[depots, "demand"].sum())
