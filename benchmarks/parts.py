@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from optimizer.parts.calibrate import (
     calibrate_groups,
     calibrate_target,
+    initial_arrivals,
     system_levels,
     with_unit_costs,
 )
@@ -229,21 +230,13 @@ def poisson_sba99(H: np.ndarray, inp: SeriesInputs):
 # --------------------------------------------------------------------------- replay
 
 
-def _initial(ds: Dataset) -> np.ndarray:
-    lead = np.rint(ds.inputs.lead_time).astype(int)
-    init = np.zeros((len(ds.Y), int(lead.max(initial=0)) + 1))
-    for k in range(1, init.shape[1]):
-        rows = np.flatnonzero(lead >= k)
-        init[rows, k] = ds.Y[rows, ds.train - 1 - lead[rows] + k]
-    return init
-
-
 def replay(ds: Dataset, kind, s, S, Q, actual_lead: np.ndarray | None = None) -> SimResult:
     inp = ds.inputs
     return simulate(ds.Y[:, ds.train:], kind, s, S, Q, inp.review,
                     inp.lead_time if actual_lead is None else actual_lead,
                     quoted_lead_time=inp.lead_time, pack_size=inp.pack_size, moq=inp.moq,
-                    unit_cost=inp.unit_cost, initial_arrivals=_initial(ds))
+                    unit_cost=inp.unit_cost,
+                    initial_arrivals=initial_arrivals(ds.Y, ds.train, inp.lead_time))
 
 
 def plans(ds: Dataset, policy) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

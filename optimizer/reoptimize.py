@@ -39,7 +39,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from optimizer.compile import Compiled, compile_problem
+from optimizer.compile import PRIORITY_TIER, Compiled, compile_problem
 from optimizer.errors import InputError
 from optimizer.events import (
     Diff,
@@ -73,6 +73,7 @@ from optimizer.models import (
     JobStop,
     Pin,
     Plan,
+    Priority,
     Problem,
     Shift,
     Stop,
@@ -123,7 +124,8 @@ _AFTER_SOLVE_S = 0.3  # merging, validating and comparing after the solver retur
 _SOLVER_OVERRUN_S = 0.3  # how far past its time limit solve() may return (reading, cap)
 _MIN_SOLVE_S = 0.3  # below this the solver is not worth starting
 _DISPLACE_ROUTE_POOL = 5  # a route's nearest lower-priority jobs a left-out job may take out
-_CRITICAL_TIER, _HIGH_TIER = 3, 2  # compile.PRIORITY_TIER of critical and high
+_CRITICAL_TIER = PRIORITY_TIER[Priority.CRITICAL]
+_HIGH_TIER = PRIORITY_TIER[Priority.HIGH]
 _LATE_GAIN_MIN = 15  # minutes of critical lateness a move must save to be kept
 _EJECT_POOL = 12  # nearby jobs a left-out job may take out to find its place (_eject)
 _EJECT_MAX = 3  # at most this many at once

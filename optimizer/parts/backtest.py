@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import InputError
-from optimizer.parts.calibrate import Calibration, calibrate_target
+from optimizer.parts.calibrate import Calibration, calibrate_target, initial_arrivals
 from optimizer.parts.data import PartsData
 from optimizer.parts.echelon import plan_multi_echelon
 from optimizer.parts.plan import rebalance
@@ -114,13 +114,7 @@ def backtest(
         lead = sample_lead_times(eff_lt, inp.lead_time_std, test_T, seed)
     else:
         lead = np.rint(eff_lt).astype(int)
-    # pipeline: orders of the last L training periods are still on their way
-    lead_periods = np.rint(eff_lt).astype(int)
-    width = int(lead_periods.max(initial=0)) + 1
-    init = np.zeros((n, width))
-    for k in range(1, width):
-        rows = np.flatnonzero(lead_periods >= k)
-        init[rows, k] = Y[rows, train_T - 1 - lead_periods[rows] + k]
+    init = initial_arrivals(Y, train_T, eff_lt)  # the last L training periods' orders
     sim = simulate(
         Y[:, train_T:], table.kind, s, S, Q, table.review, lead, quoted_lead_time=quoted,
         pack_size=inp.pack_size, moq=inp.moq, unit_cost=inp.unit_cost,
