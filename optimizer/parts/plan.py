@@ -22,14 +22,7 @@ from optimizer.parts.classify import classify_abc
 from optimizer.parts.echelon import plan_multi_echelon
 from optimizer.parts.policy import DEFAULT_CONFIG, PolicyConfig, PolicyTable, SeriesInputs
 from optimizer.parts.series import CompiledSeries, compile_series
-from optimizer.parts.system import (
-    SystemCurve,
-    apply_reorder_points,
-    budget_what_if,
-    steps_for_budget,
-    steps_for_target,
-    system_curve,
-)
+from optimizer.parts.system import SystemCurve, budget_what_if, optimise_system
 
 POLICY_COLUMNS = [
     "location", "part", "policy", "review_days", "reorder_point", "order_up_to", "order_qty",
@@ -99,11 +92,8 @@ def rebalance(table: PolicyTable, inputs: SeriesInputs, system_target: float | N
         raise ValueError("give a system target or a budget, not both")
     if table.model is None:
         raise ValueError("the system view needs a parametric demand model (no bootstrap)")
-    lot = table.order_up_to - table.reorder_point
-    curve = system_curve(table.model, inputs, lot)
-    k = (steps_for_target(curve, system_target) if system_target is not None
-         else steps_for_budget(curve, float(budget)))
-    return apply_reorder_points(table, table.model, inputs, curve.at_step(k)), curve
+    return optimise_system(table, table.model, inputs, target_stockout_rate=system_target,
+                           budget=budget)
 
 
 def policy_frame(cs: CompiledSeries, t: PolicyTable, eff_lt: np.ndarray) -> pd.DataFrame:
