@@ -9,7 +9,9 @@ territory's left-out jobs to its neighbour, and a merge with KPIs over the whole
 
 Territories are independent, so each round (first solves, then border passes) runs them on
 ``SolveOptions.workers`` processes (default: the CPUs this process may use, at most
-``MAX_WORKERS``). The wall-clock budget is shared out by *waves* of ``workers`` territories:
+``MAX_WORKERS``; started by ``optimizer.workers``: they die with this process, and one that
+dies fails the plan with ``WorkerDied`` rather than hanging it).
+The wall-clock budget is shared out by *waves* of ``workers`` territories:
 the first round gets ``FIRST_ROUND_SHARE`` of what is left, the border round the rest. With 2
 workers each territory gets about twice the search time of a serial run. Under a work limit
 every territory solve is deterministic and its inputs do not depend on the order or process in
@@ -37,6 +39,7 @@ from optimizer.models import (
     Unassigned,
     UnassignedReason,
 )
+from optimizer.workers import map_all, process_pool, stop
 
 DECOMPOSE_JOBS = 250
 PART_JOBS = 100
@@ -133,10 +136,10 @@ def solve_decomposed(
     workers = n_workers(options, n_parts)
     deadline = t0 + options.time_limit_s * 0.95 - 0.5  # territories overrun under load
     rounds = {"n": 0}
-    pool: ProcessPoolExecutor | None = None
+    # Started now so that the workers start up while the territories are being cut.
+    pool: ProcessPoolExecutor | None = process_pool(workers) if workers > 1 else None
 
     def run(fn: Callable[[Any], Plan], items: Sequence[Any]) -> list[Plan]:
-        nonlocal pool
         rounds["n"] += 1
         first = rounds["n"] == 1
         waves = max(1, math.ceil(len(items) / workers))
@@ -149,19 +152,20 @@ def solve_decomposed(
         )
         items = [(sub, replace(opts, time_limit_s=share)) for sub, opts in items]
         call = _first_item if first else _border_item  # stands for ``fn``, with the round
-        if workers == 1 or len(items) == 1:
+        if pool is None or len(items) == 1:
             return [call(x) for x in items]
-        if pool is None:
-            pool = ProcessPoolExecutor(max_workers=workers)
-        return list(pool.map(call, items))
+        return map_all(pool, call, items, what="a territory solve's process")
 
     try:
         plan = solve_by_territory(
             problem, options, run, n_parts=n_parts, seed=options.seed, solve_fn=solve_territory
         )
-    finally:
+    except BaseException:
         if pool is not None:
-            pool.shutdown()
+            stop(pool)  # a dead worker or an interrupt: do not wait for the others
+        raise
+    if pool is not None:
+        pool.shutdown()
     info = plan.solver.model_dump()
     info.update(
         wall_s=round(time.perf_counter() - t0, 3), decomposed=True, seed=options.seed,

@@ -1,0 +1,80 @@
+"""Fault injection on the command line: ``kill -9`` and SIGTERM of ``optimizer nightly`` and
+``optimizer plan`` at several stages leave no process behind (within 10 s), no one holding
+the caller's pipes, and outputs intact: the previous night's OUT_DIR untouched, no plan file
+half-written."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import proc_helpers as h
+import pytest
+
+from optimizer.batch.outputs import verify, write_atomic_dir
+
+DEMO = h.REPO / "scenarios" / "demo"
+OPTIMIZER = [sys.executable, "-m", "optimizer.cli"]
+
+# stage name -> the stderr line after which the run is killed
+NIGHTLY_STAGES = {
+    "read": "[nightly] read ...",
+    "territories": "territories on 2 process(es)",
+    "parts": "[nightly] parts ...",
+}
+
+
+def _previous_night(out: Path) -> dict[str, str]:
+    files = {"plan.json": '{"previous": true}\n', "orders.csv": "part,qty\nP1,3\n"}
+    write_atomic_dir(out, files, {"note": "the previous night"})
+    return files
+
+
+def _kill_and_check(run: h.Run, sig: int) -> None:
+    workers = h.descendants(run.pid)
+    try:
+        os.kill(run.pid, sig)
+        run.proc.wait(timeout=10)
+        assert h.gone_within(workers, 10) == [], f"left behind: {workers}"
+        assert run.pipes_closed(10), "someone still holds the caller's stdout/stderr"
+    finally:
+        h.kill_all(workers)
+
+
+@pytest.mark.parametrize(
+    ("stage", "sig"),
+    [("read", signal.SIGKILL), ("territories", signal.SIGKILL), ("territories", signal.SIGTERM),
+     ("parts", signal.SIGTERM)],
+)
+def test_killed_nightly_leaves_nothing_behind(tmp_path: Path, stage: str, sig: int) -> None:
+    out = tmp_path / "out"
+    before = _previous_night(out)
+    limit = "4" if stage == "parts" else "60"  # the parts stage comes after the whole solve
+    run = h.Run([*OPTIMIZER, "nightly", str(DEMO), "-o", str(out), "--time-limit", limit])
+    try:
+        assert run.wait_for(NIGHTLY_STAGES[stage], 120), run.stderr()
+        if stage == "territories":
+            assert len(h.descendants(run.pid)) >= 2, "expected territory workers"
+        _kill_and_check(run, sig)
+    finally:
+        run.kill()
+    assert verify(out) == []
+    for name, text in before.items():
+        assert (out / name).read_text() == text
+    assert sorted(p.name for p in out.iterdir()) == ["_COMPLETE", "orders.csv", "plan.json"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_killed_plan_leaves_nothing_behind(tmp_path: Path, sig: int) -> None:
+    target = tmp_path / "plan.json"
+    run = h.Run([*OPTIMIZER, "plan", str(DEMO / "problem.json"), "-o", str(target),
+                 "--time-limit", "60"])
+    try:
+        assert run.wait_for("territories on 2 process(es)", 120), run.stderr()
+        _kill_and_check(run, sig)
+    finally:
+        run.kill()
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
