@@ -32,8 +32,8 @@ from optimizer.parts.calibrate import Calibration, calibrate_target, initial_arr
 from optimizer.parts.data import PartsData
 from optimizer.parts.echelon import plan_multi_echelon
 from optimizer.parts.plan import rebalance
-from optimizer.parts.policy import DEFAULT_CONFIG, PolicyConfig
-from optimizer.parts.series import compile_series
+from optimizer.parts.policy import DEFAULT_CONFIG, PolicyConfig, PolicyTable
+from optimizer.parts.series import CompiledSeries, compile_series
 from optimizer.parts.simulate import (
     QUOTE_QUANTILE,
     SimResult,
@@ -84,30 +84,11 @@ def backtest(
                          f"before it and one after (data spans {cs.periods[0].date()} .. "
                          f"{cs.periods[-1].date()})")
     Y = cs.demand
-    n, test_T = len(cs), T - train_T
-    plans = list(range(0, test_T, replan_every)) if replan_every else [0]
-    s = np.zeros((n, test_T))
-    S = np.zeros((n, test_T))
-    Q = np.zeros((n, test_T))
-    table = None
-    calibration = None
-    planned_target = system_target
-    for i, start in enumerate(plans):
-        end = plans[i + 1] if i + 1 < len(plans) else test_T
-        table, eff_lt, _ = plan_multi_echelon(Y[:, : train_T + start], cs.inputs, cs.depth,
-                                              cs.parent_row, config)
-        inputs = replace(cs.inputs, lead_time=eff_lt)
-        if calibrate and calibration is None:
-            calibration = calibrate_target(Y[:, :train_T], inputs, system_target, config=config,
-                                           replan_every=replan_every or train_T,
-                                           progress=progress,
-                                           customer_share=cs.customer_share(0, train_T))
-            planned_target = calibration.planned_target
-        table, _ = rebalance(table, inputs, planned_target, budget)
-        s[:, start:end] = table.reorder_point[:, None]
-        S[:, start:end] = table.order_up_to[:, None]
-        Q[:, start:end] = table.order_qty[:, None]
-    assert table is not None
+    test_T = T - train_T
+    plan = rolling_plans(cs, train_T, config, replan_every, system_target, budget, calibrate,
+                         progress)
+    table, s, S, Q, eff_lt = plan.table, plan.s, plan.S, plan.Q, plan.effective_lead_time
+    calibration, planned_target = plan.calibration, plan.planned_target
     inp = cs.inputs
     quoted = quoted_lead_time(eff_lt, inp.lead_time_std, quote_quantile)
     if sampled_lead_times:
@@ -151,6 +132,55 @@ def backtest(
     summary["test_periods"] = float(test_T)
     return BacktestResult(per_series=per, summary=summary, by_class=by_class(per),
                           sim=replace(sim), calibration=calibration)
+
+
+@dataclass(frozen=True)
+class RollingPlans:
+    """The policies of every test period, each planned on the demand seen before it."""
+
+    table: PolicyTable  # the last plan
+    s: np.ndarray  # (n, test periods)
+    S: np.ndarray
+    Q: np.ndarray
+    effective_lead_time: np.ndarray  # of the last plan
+    calibration: Calibration | None
+    planned_target: float | None
+
+
+def rolling_plans(cs: CompiledSeries, train_T: int, config: PolicyConfig = DEFAULT_CONFIG,
+                  replan_every: int | None = None, system_target: float | None = None,
+                  budget: float | None = None, calibrate: bool = False,
+                  progress: Callable[[str], None] | None = None) -> RollingPlans:
+    """Plan on the first ``train_T`` periods, re-plan every ``replan_every`` (None: once);
+    with ``calibrate`` the planned target is chosen on the training part alone."""
+    Y = cs.demand
+    n, test_T = len(cs), Y.shape[1] - train_T
+    plans = list(range(0, test_T, replan_every)) if replan_every else [0]
+    s, S, Q = (np.zeros((n, test_T)) for _ in range(3))
+    table = None
+    calibration = None
+    planned_target = system_target
+    eff_lt = cs.inputs.lead_time
+    for i, start in enumerate(plans):
+        end = plans[i + 1] if i + 1 < len(plans) else test_T
+        table, eff_lt, _ = plan_multi_echelon(Y[:, : train_T + start], cs.inputs, cs.depth,
+                                              cs.parent_row, config)
+        inputs = replace(cs.inputs, lead_time=eff_lt)
+        if calibrate and calibration is None:
+            assert system_target is not None
+            calibration = calibrate_target(Y[:, :train_T], inputs, system_target, config=config,
+                                           replan_every=replan_every or train_T,
+                                           progress=progress,
+                                           customer_share=cs.customer_share(0, train_T))
+            planned_target = calibration.planned_target
+        table, _ = rebalance(table, inputs, planned_target, budget)
+        s[:, start:end] = table.reorder_point[:, None]
+        S[:, start:end] = table.order_up_to[:, None]
+        Q[:, start:end] = table.order_qty[:, None]
+        if progress and len(plans) > 1:
+            progress(f"backtest: plan {i + 1}/{len(plans)}")
+    assert table is not None
+    return RollingPlans(table, s, S, Q, eff_lt, calibration, planned_target)
 
 
 def by_class(per: pd.DataFrame, target: float = 0.01) -> pd.DataFrame:
