@@ -91,7 +91,8 @@ def _vmr(H: np.ndarray) -> np.ndarray:
     return np.maximum(np.divide(v, m, out=np.ones(len(m)), where=m > 0), 1.0)
 
 
-def normal_levels(H: np.ndarray, inputs: SeriesInputs, smoothed: bool = False) -> np.ndarray:
+def normal_levels(H: np.ndarray, inputs: SeriesInputs, smoothed: bool = False,
+                  k: np.ndarray = K_GRID) -> np.ndarray:
     h = horizon(inputs)
     if smoothed:
         F = ses(H, 0.1)
@@ -102,7 +103,7 @@ def normal_levels(H: np.ndarray, inputs: SeriesInputs, smoothed: bool = False) -
         mu = H.mean(axis=1)
         sd = H.std(axis=1, ddof=1) if H.shape[1] > 1 else np.sqrt(mu)
     sigma = np.sqrt(h * sd**2 + mu**2 * inputs.lead_time_std**2)
-    return np.ceil(h * mu + K_GRID[:, None] * sigma[None, :] - 1e-9)
+    return np.ceil(h * mu + k[:, None] * sigma[None, :] - 1e-9)
 
 
 def poisson_levels(H: np.ndarray, inputs: SeriesInputs) -> np.ndarray:
