@@ -66,10 +66,14 @@ def _progress(line: str) -> None:
 def handler(args: argparse.Namespace) -> int:
     """Run the nightly batch; print progress on stderr and where the report is on stdout."""
     from optimizer.batch.nightly import run_nightly
-    from optimizer.batch.outputs import check_replaceable, write_atomic_dir
+    from optimizer.batch.outputs import check_replaceable, clean_stale, write_atomic_dir
+    from optimizer.io import check_writable_dir
 
     out = Path(args.out)
     check_replaceable(out.resolve())  # fail before an hour of solving, not after
+    check_writable_dir(out.resolve().parent, "directory OUT_DIR is written in")
+    for stale in clean_stale(out):
+        _progress(f"[nightly] removed {stale.name}: left by a run killed while writing")
     if args.workers is not None and args.scheduler is not None:
         raise InputError("give --workers or --scheduler, not both")
     if args.parts_calibrate and args.parts_system_target is None:

@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from optimizer.errors import OptimizerError
+from optimizer.errors import InputError, OptimizerError, SolverError
 
 # Modules that provide ``register(subparsers) -> None``. Each sets ``func`` on its parsers.
 _COMMAND_MODULES = [
@@ -44,6 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OptimizerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except MemoryError:
+        print("error: out of memory (the problem is too large for this machine: see "
+              "docs/reliability.md for the limits)", file=sys.stderr)
+        return SolverError.exit_code
+    except OSError as exc:  # a file the run reads or writes: not the engine's fault
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return InputError.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from optimizer.errors import OptimizerError
-from optimizer.io import read_plan, read_problem, to_json, write_text_atomic
+from optimizer.io import check_output_file, read_plan, read_problem, to_json, write_text_atomic
 from optimizer.models import Plan, Problem
 
 
@@ -57,6 +57,7 @@ def _progress(quiet: bool):
 def _plan(args: argparse.Namespace) -> int:
     say = _progress(args.quiet)
     problem = read_problem(args.problem)
+    check_output_file(args.output)  # before the solve, not after it
     from optimizer.dispatch import SolveOptions, solve
     from optimizer.validate import format_violations, validate
 

@@ -6,7 +6,16 @@ import argparse
 import json
 from pathlib import Path
 
-from optimizer.io import parse_model, read_json, read_plan, read_problem, to_json, write_text_atomic
+from optimizer.io import (
+    check_output_file,
+    check_writable_dir,
+    parse_model,
+    read_json,
+    read_plan,
+    read_problem,
+    to_json,
+    write_text_atomic,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,6 +56,7 @@ def _reoptimize(args: argparse.Namespace) -> int:
     problem = read_problem(args.problem)
     plan = read_plan(args.plan)
     events = parse_model(Events, read_json(args.events), source=str(args.events))
+    check_writable_dir(args.output)
     after, new_plan, diff = reoptimize(
         problem, plan, events, options=ReoptimizeOptions(
             max_moved_jobs=args.max_moved, solver_time_s=args.solver_time, seed=args.seed))
@@ -69,7 +79,9 @@ def _reoptimize(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from optimizer.explain import explain_plan
 
-    plan = explain_plan(read_problem(args.problem), read_plan(args.plan))
+    problem, plan = read_problem(args.problem), read_plan(args.plan)
+    check_output_file(args.output)
+    plan = explain_plan(problem, plan)
     write_text_atomic(args.output, to_json(plan))
     for u in plan.unassigned:
         print(f"{u.job}: {u.reason.value}: {u.detail}")

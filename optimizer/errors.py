@@ -16,18 +16,20 @@ class OptimizerError(Exception):
 class InputError(OptimizerError, ValueError):
     """Bad input data: a file, a row, an object or a field is wrong.
 
-    ``problems`` holds every message found, so a caller sees all of them at once.
+    ``problems`` holds every message found (or the first of them, when ``total`` says how
+    many there were), so a caller sees all of them at once.
     """
 
     exit_code = 2
 
-    def __init__(self, message: str | list[str]):
+    def __init__(self, message: str | list[str], *, total: int | None = None):
         problems = [message] if isinstance(message, str) else list(message)
         self.problems = problems
+        self.total = max(total or 0, len(problems))
         super().__init__(
             "; ".join(problems)
-            if len(problems) <= 1
-            else f"{len(problems)} problems:\n  - " + "\n  - ".join(problems)
+            if self.total <= 1
+            else f"{self.total:,} problems:\n  - " + "\n  - ".join(problems)
         )
 
 

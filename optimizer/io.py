@@ -60,12 +60,60 @@ def to_json(model: BaseModel) -> str:
     return model.model_dump_json(indent=1, exclude_none=True) + "\n"
 
 
+def _umask() -> int:
+    try:  # Linux >= 4.7 shows it without changing it
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # pragma: no cover - elsewhere: read it by setting it
+    os.umask(mask)  # pragma: no cover
+    return mask  # pragma: no cover
+
+
+def new_file_mode(path: Path) -> int:
+    """The mode a plain ``open(path, "w")`` would give: the old file's, else 0666 - umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def check_writable_dir(directory: str | Path, what: str = "output directory") -> Path:
+    """Create ``directory`` if need be and prove a file can be written there, before any long
+    work: an InputError naming the directory and the reason otherwise."""
+    d = Path(directory)
+    if d.exists() and not d.is_dir():
+        raise InputError(f"{d}: the {what} exists and is not a directory")
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-check.", dir=d)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InputError(f"{d}: cannot write to the {what} ({exc.strerror or exc})") from None
+    return d
+
+
+def check_output_file(path: str | Path) -> Path:
+    """Refuse, before any long work, an output file that cannot be written."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory (give the output file's name)")
+    check_writable_dir(p.parent if str(p.parent) else Path("."), "directory of the output file")
+    return p
+
+
 def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write a file so that a crash never leaves it half-written."""
+    """Write a file so that a crash never leaves it half-written (a new file gets the mode
+    the umask gives, an existing one keeps its own)."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
+    mode = new_file_mode(p)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, p)

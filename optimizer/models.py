@@ -13,25 +13,52 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     NonNegativeInt,
-    PositiveInt,
     model_validator,
 )
 
 CONTRACT_VERSION = 1
 
-Id = Annotated[str, Field(min_length=1)]
-Quantities = dict[Id, NonNegativeInt]
+# Sane ranges of the contract's numbers (docs/reliability.md). Every float must be finite
+# (Infinity and NaN are refused by name); beyond these bounds the input is a mistake, and the
+# engine's integer arithmetic (minutes, scaled costs) could overflow.
+MAX_ID_LENGTH = 200
+MAX_SPEED_KMH = 1000.0
+MIN_SPEED_KMH = 1.0
+MAX_CIRCUITY = 10.0
+MAX_LEG_MIN = 1_000_000.0  # a matrix entry (large values mark unreachable pairs)
+MAX_LEG_KM = 1_000_000.0
+MAX_JOB_MIN = 7 * 24 * 60  # a job, a shift: at most a week
+MAX_DAY_MIN = 24 * 60  # overtime, a break, a depot pick-up
+MAX_LEVEL = 100
+MAX_QUANTITY = 10**9  # parts, load, capacity
+MAX_COST_PER_HOUR = 1e6
+MAX_COST_PER_KM = 1e5
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank (whitespace only)")
+    return value
+
+
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH), AfterValidator(_not_blank)]
+Quantity = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
+Quantities = dict[Id, Quantity]
+Level = Annotated[int, Field(ge=1, le=MAX_LEVEL)]
+DayMinutes = Annotated[int, Field(ge=0, le=MAX_DAY_MIN)]
 
 
 class _Model(BaseModel):
-    """Contract objects: immutable, and unknown fields are an error (a typo is not ignored)."""
+    """Contract objects: immutable, and unknown fields are an error (a typo is not ignored).
+    Floats must be finite: ``Infinity`` or ``NaN`` is refused naming the field."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class _OpenModel(BaseModel):
@@ -52,8 +79,8 @@ class HaversineTravel(_Model):
     """Road km = circuity x great-circle km; minutes = road km / speed x 60, rounded up per leg."""
 
     model: Literal["haversine"] = "haversine"
-    speed_kmh: float = Field(gt=0)
-    circuity: float = Field(default=1.0, ge=1.0)
+    speed_kmh: float = Field(ge=MIN_SPEED_KMH, le=MAX_SPEED_KMH)
+    circuity: float = Field(default=1.0, ge=1.0, le=MAX_CIRCUITY)
 
 
 class MatrixPoint(_Model):
@@ -67,8 +94,8 @@ class MatrixTravel(_Model):
 
     model: Literal["matrix"] = "matrix"
     points: list[MatrixPoint] = Field(min_length=1)
-    duration_min: list[list[Annotated[float, Field(ge=0)]]]
-    distance_km: list[list[Annotated[float, Field(ge=0)]]]
+    duration_min: list[list[Annotated[float, Field(ge=0, le=MAX_LEG_MIN)]]]
+    distance_km: list[list[Annotated[float, Field(ge=0, le=MAX_LEG_KM)]]]
 
     @model_validator(mode="after")
     def _square(self) -> MatrixTravel:
@@ -102,7 +129,7 @@ class Break(_Model):
 
     earliest: AwareDatetime
     latest: AwareDatetime
-    duration_min: NonNegativeInt
+    duration_min: DayMinutes
 
     @model_validator(mode="after")
     def _order(self) -> Break:
@@ -114,13 +141,16 @@ class Break(_Model):
 class Shift(_Model):
     start: AwareDatetime
     end: AwareDatetime
-    max_overtime_min: NonNegativeInt = 0
+    max_overtime_min: DayMinutes = 0
     breaks: list[Break] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _order(self) -> Shift:
         if self.end < self.start:
             raise ValueError("shift: end is before start")
+        if (self.end - self.start).total_seconds() > MAX_JOB_MIN * 60:
+            raise ValueError(f"shift: longer than {MAX_JOB_MIN // 1440} days "
+                             f"({self.start.isoformat()} to {self.end.isoformat()})")
         return self
 
 
@@ -129,12 +159,12 @@ class Engineer(_Model):
     start: Location
     end: Location | None = None
     shifts: list[Shift] = Field(default_factory=list)
-    skills: dict[Id, PositiveInt] = Field(default_factory=dict)
+    skills: dict[Id, Level] = Field(default_factory=dict)
     van_stock: Quantities = Field(default_factory=dict)
     tools: list[Id] = Field(default_factory=list)
-    capacity: NonNegativeInt | None = None
-    cost_per_hour: float | None = Field(default=None, ge=0)
-    cost_per_km: float | None = Field(default=None, ge=0)
+    capacity: Quantity | None = None
+    cost_per_hour: float | None = Field(default=None, ge=0, le=MAX_COST_PER_HOUR)
+    cost_per_km: float | None = Field(default=None, ge=0, le=MAX_COST_PER_KM)
 
     @property
     def end_location(self) -> Location:
@@ -167,14 +197,14 @@ class Pin(_Model):
 class Job(_Model):
     id: Id
     location: Location
-    duration_min: NonNegativeInt
+    duration_min: Annotated[int, Field(ge=0, le=MAX_JOB_MIN)]
     time_windows: list[TimeWindow] = Field(default_factory=list)
     due: AwareDatetime | None = None
     priority: Priority = Priority.NORMAL
-    required_skills: dict[Id, PositiveInt] = Field(default_factory=dict)
+    required_skills: dict[Id, Level] = Field(default_factory=dict)
     required_parts: Quantities = Field(default_factory=dict)
     required_tools: list[Id] = Field(default_factory=list)
-    load: NonNegativeInt = 0
+    load: Quantity = 0
     excluded_engineers: list[Id] = Field(default_factory=list)
     preferred_engineers: list[Id] = Field(default_factory=list)
     pinned: Pin | None = None
@@ -198,7 +228,7 @@ class Depot(_Model):
     stock: Quantities = Field(default_factory=dict)
     tools: list[Id] = Field(default_factory=list)
     open: DepotHours | None = None
-    pickup_min: NonNegativeInt = 10
+    pickup_min: DayMinutes = 10
 
 
 def _duplicates(ids: list[str]) -> list[str]:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from optimizer.errors import InputError
+from optimizer.io import check_writable_dir
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,6 +46,7 @@ def _scenario(args: argparse.Namespace) -> int:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
     if args.workers is not None and args.scheduler is not None:
         raise InputError("give either --workers or --scheduler, not both")
+    check_writable_dir(args.output)  # before the runs, not after them
     start = time.perf_counter()
 
     def say(message: str) -> None:

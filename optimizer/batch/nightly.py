@@ -337,6 +337,8 @@ def run_nightly(
                     + (f"{len(parts.parts)} parts" if parts else "absent") + f"; day {day}")
         if parts is None:
             notes.append("no spare-parts files: no policies, no orders")
+        else:
+            notes.extend(f"spare-parts data warning: {w}" for w in parts.warnings)
     with stages.stage("parts check") as note:
         todays, shift_index = day_problem(problem, day)
         held = find_held_jobs(todays, parts, day)

@@ -4,14 +4,18 @@ Files are written into a hidden sibling ``.<name>.tmp-<random>``, flushed to dis
 manifest ``_COMPLETE`` (file names, sizes, SHA-256) is written last, and the directory takes
 the place of OUT_DIR in one rename (an atomic exchange with the previous run's directory on
 Linux, else rename-aside then rename). A crash leaves at most a hidden temporary directory
-with no ``_COMPLETE`` beside an untouched OUT_DIR. An existing OUT_DIR is replaced only when
-it is empty or a previous nightly output (it has ``_COMPLETE``), so no other directory is
-ever deleted by mistake.
+with no ``_COMPLETE`` beside an untouched OUT_DIR; the writer holds a lock (``flock``) on its
+temporary directory while it works, so a later run knows such a leftover from a run still
+writing and removes it (:func:`clean_stale`). An existing OUT_DIR is replaced only when it is
+empty or a previous nightly output (it has ``_COMPLETE``), so no other directory is ever
+deleted by mistake.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import fcntl
 import hashlib
 import json
 import os
@@ -78,6 +82,53 @@ def check_replaceable(out_dir: Path) -> None:
         )
 
 
+def _tmp_prefix(out: Path) -> str:
+    return f".{out.name}.tmp-"
+
+
+def _lock(directory: Path, wait: bool) -> int | None:
+    """An ``flock`` on ``directory`` (its fd, to close to release it); None if another
+    process holds it (only when not ``wait``)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def clean_stale(out_dir: str | Path) -> list[Path]:
+    """Remove the temporary directories of runs that were killed while writing ``out_dir``
+    (``.<name>.tmp-*`` that no live writer holds locked); return what was removed."""
+    out = Path(out_dir).resolve()
+    prefix = _tmp_prefix(out)
+    try:
+        candidates = [p for p in out.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:  # no parent yet, or not readable: nothing of ours there
+        return []
+    removed = []
+    for path in sorted(candidates):
+        if path.is_symlink() or not path.is_dir():
+            continue
+        try:
+            fd = _lock(path, wait=False)
+        except OSError:
+            continue
+        if fd is None:
+            continue  # a run is writing it now
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+        finally:
+            os.close(fd)
+        if not path.exists():
+            removed.append(path)
+    return removed
+
+
 def write_atomic_dir(out_dir: str | Path, files: Mapping[str, bytes | str],
                      manifest: Mapping[str, object] | None = None) -> Path:
     """Write ``files`` (name -> content) as the directory ``out_dir``, all at once.
@@ -87,9 +138,11 @@ def write_atomic_dir(out_dir: str | Path, files: Mapping[str, bytes | str],
     out = Path(out_dir).resolve()
     check_replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(out)
     token = uuid.uuid4().hex[:10]
-    tmp = out.parent / f".{out.name}.tmp-{token}"
+    tmp = out.parent / f"{_tmp_prefix(out)}{token}"
     tmp.mkdir()
+    held = _lock(tmp, wait=True)  # tells a later run's clean_stale that this one is alive
     try:
         listing = []
         for name, content in files.items():
@@ -118,6 +171,10 @@ def write_atomic_dir(out_dir: str | Path, files: Mapping[str, bytes | str],
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if held is not None:
+            with contextlib.suppress(OSError):
+                os.close(held)
     return out
 
 

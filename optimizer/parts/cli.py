@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.errors import InputError
+from optimizer.io import check_writable_dir
 from optimizer.parts.backtest import backtest
 from optimizer.parts.calibrate import Calibration
-from optimizer.parts.data import Bucket, read_parts_data
+from optimizer.parts.data import Bucket, PartsData, read_parts_data
 from optimizer.parts.orders import orders_for_today
 from optimizer.parts.plan import POLICY_COLUMNS, plan_policy, summary_table
 from optimizer.parts.policy import PolicyConfig
@@ -110,9 +111,29 @@ def _write(frame: pd.DataFrame, out: str, name: str, parquet: bool) -> Path:
     return path
 
 
+def _warn(data: PartsData, out: str | None) -> None:
+    """The data's warnings on stderr, and as ``data_warnings.csv`` in ``out`` (when given)."""
+    if out is not None:
+        table = pd.DataFrame([w.model_dump() for w in data.warnings],
+                             columns=["kind", "file", "row", "location", "part", "message"])
+        _write(table, out, "data_warnings", False)
+    for w in data.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+
+
+def _warning_summary(data: PartsData) -> str | None:
+    if not data.warnings:
+        return None
+    kinds = sorted({w.kind for w in data.warnings})
+    return (f"{len(data.warnings)} data warning(s) ({', '.join(kinds)}): see stderr and "
+            "data_warnings.csv")
+
+
 def _plan(args: argparse.Namespace):
     _check_system(args.parser, args)
+    check_writable_dir(args.out)  # before planning, not after it
     data = read_parts_data(args.data_dir, args.bucket)
+    _warn(data, args.out)
     config = PolicyConfig(target_stockout_rate=args.target)
     result = plan_policy(data, config, system_target=args.system_target, budget=args.budget,
                          calibrate=args.calibrate, progress=_progress)
@@ -124,6 +145,8 @@ def cmd_policy(args: argparse.Namespace) -> int:
     data, result = _plan(args)
     path = _write(result.table, args.out, "policy", args.parquet)
     print(f"{len(result.table)} policies ({data.bucket.value} buckets) -> {path}")
+    if (summary := _warning_summary(data)) is not None:
+        print(summary)
     print(summary_table(result.table).to_string())
     if result.curve is not None:
         print()
@@ -137,6 +160,8 @@ def cmd_orders(args: argparse.Namespace) -> int:
     path = _write(orders, args.out, "orders", args.parquet)
     _write(result.table[POLICY_COLUMNS], args.out, "policy", False)
     print(f"{len(orders)} orders as of {data.as_of} -> {path}")
+    if (summary := _warning_summary(data)) is not None:
+        print(summary)
     if len(orders):
         print(orders.groupby(["kind", "source"])["qty"].agg(["count", "sum"]).to_string())
     return 0
@@ -144,7 +169,10 @@ def cmd_orders(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     _check_system(args.parser, args)
+    if args.out:
+        check_writable_dir(args.out)
     data = read_parts_data(args.data_dir, args.bucket)
+    _warn(data, args.out)
     config = PolicyConfig(target_stockout_rate=args.target)
     res = backtest(data, args.train_until, config, UnmetDemand(args.unmet),
                    sampled_lead_times=not args.given_lead_times,
@@ -152,6 +180,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                    quote_quantile=args.quote_quantile, system_target=args.system_target,
                    budget=args.budget, calibrate=args.calibrate, progress=_progress)
     _print_calibration(res.calibration)
+    if (summary := _warning_summary(data)) is not None:
+        print(summary)
     if args.out:
         _write(res.per_series, args.out, "backtest", args.parquet)
     width = max(len(k) for k in res.summary)

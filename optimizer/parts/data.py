@@ -1,10 +1,15 @@
 """The spare-parts data directory: typed, frozen models and a validating reader.
 
 Follows ``shared/contract/PARTS.md``: ``parts``, ``locations``, optional ``lead_times``,
-``stock``, optional ``on_order`` and ``demand``, each as CSV or Parquet. Every bad row is
-reported with its file, row (1-based data row; CSV line = row + 1) and field; nothing is
-dropped silently. Demand stays a validated DataFrame (it can hold millions of rows); the
-small tables become tuples of pydantic models.
+``stock``, optional ``on_order`` and ``demand``, each as CSV (UTF-8) or Parquet. Every bad row
+is reported with its file, row (1-based data row; CSV line = row + 1) and field; nothing is
+dropped silently. Numbers must be finite and in sane ranges (``MAX_QTY``,
+``MAX_LEAD_TIME_DAYS``, ...): beyond them a value is a mistake that would break the planning
+arithmetic. What is possible but suspicious — demand dated after today or far beyond the rest,
+rows repeated exactly, quantities far above their own series' history, lead times over a year,
+parts nothing is planned for — becomes a :class:`DataWarning` on ``PartsData.warnings``. Demand
+stays a validated DataFrame (it can hold millions of rows); the small tables become tuples of
+pydantic models.
 """
 
 from __future__ import annotations
@@ -20,6 +25,24 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from optimizer.errors import InputError
 
 MAX_REPORTED = 25  # problems listed per error; the count says how many more there were
+
+# Sane ranges (docs/reliability.md): beyond them a value is refused, naming file, row, column.
+MAX_QTY = 1e9  # units in one demand row, stock position or open order
+MAX_LEAD_TIME_DAYS = 3650.0  # ten years
+MAX_REVIEW_DAYS = 3650
+MAX_COST = 1e9  # unit and order cost, in currency units
+MAX_HOLDING_RATE = 10.0  # per year (1000 %)
+MAX_PACK = 10**9
+# Suspicious, warned about: a lead time over a year; a quantity over OUTLIER_FACTOR times its
+# series' 95th percentile of non-zero quantities (and at least OUTLIER_MIN_QTY), for a series
+# with at least OUTLIER_MIN_ROWS non-zero rows; the last demand date more than
+# DATE_GAP_BUCKETS buckets after the one before it.
+WARN_LEAD_TIME_DAYS = 365.0
+OUTLIER_FACTOR = 10.0
+OUTLIER_MIN_QTY = 10.0
+OUTLIER_MIN_ROWS = 8
+DATE_GAP_BUCKETS = 60
+WARNINGS_PER_KIND = 10  # examples listed per kind of warning
 
 
 class Criticality(StrEnum):
@@ -64,18 +87,35 @@ SUPPLIER = "supplier"
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
+
+
+class DataWarning(BaseModel):
+    """Something possible but suspicious in the data: planned as given, said out loud."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str  # future_date, date_gap, duplicate_rows, outlier, long_lead_time, not_planned
+    file: str
+    message: str
+    row: int | None = None  # 1-based data row, as in errors
+    location: str | None = None
+    part: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file} row {self.row}" if self.row is not None else self.file
+        return f"{where}: {self.message}"
 
 
 class Part(_Frozen):
     """One row of ``parts.csv``; costs in currency units, ``holding_rate`` per year."""
 
     part: str = Field(min_length=1)
-    unit_cost: float = Field(ge=0)
-    order_cost: float = Field(ge=0)
-    holding_rate: float = Field(ge=0)
-    pack_size: int = Field(default=1, ge=1)
-    moq: int = Field(default=1, ge=1)
+    unit_cost: float = Field(ge=0, le=MAX_COST)
+    order_cost: float = Field(ge=0, le=MAX_COST)
+    holding_rate: float = Field(ge=0, le=MAX_HOLDING_RATE)
+    pack_size: int = Field(default=1, ge=1, le=MAX_PACK)
+    moq: int = Field(default=1, ge=1, le=MAX_PACK)
     criticality: Criticality = Criticality.NORMAL
     name: str | None = None
     skill: str | None = None
@@ -87,9 +127,9 @@ class Location(_Frozen):
     location: str = Field(min_length=1)
     kind: LocationKind
     supplied_by: str = Field(min_length=1)
-    lead_time_days_mean: float = Field(ge=0)
-    lead_time_days_std: float = Field(default=0.0, ge=0)
-    review_days: int = Field(default=1, ge=1)
+    lead_time_days_mean: float = Field(ge=0, le=MAX_LEAD_TIME_DAYS)
+    lead_time_days_std: float = Field(default=0.0, ge=0, le=MAX_LEAD_TIME_DAYS)
+    review_days: int = Field(default=1, ge=1, le=MAX_REVIEW_DAYS)
 
     @model_validator(mode="after")
     def _not_self_supplied(self) -> Location:
@@ -103,8 +143,8 @@ class LeadTime(_Frozen):
 
     location: str
     part: str
-    lead_time_days_mean: float = Field(ge=0)
-    lead_time_days_std: float = Field(default=0.0, ge=0)
+    lead_time_days_mean: float = Field(ge=0, le=MAX_LEAD_TIME_DAYS)
+    lead_time_days_std: float = Field(default=0.0, ge=0, le=MAX_LEAD_TIME_DAYS)
 
 
 class StockPosition(_Frozen):
@@ -112,15 +152,15 @@ class StockPosition(_Frozen):
 
     location: str
     part: str
-    on_hand: float = Field(ge=0)
-    on_order: float = Field(default=0.0, ge=0)
-    backorders: float = Field(default=0.0, ge=0)
+    on_hand: float = Field(ge=0, le=MAX_QTY)
+    on_order: float = Field(default=0.0, ge=0, le=MAX_QTY)
+    backorders: float = Field(default=0.0, ge=0, le=MAX_QTY)
 
 
 class OpenOrder(_Frozen):
     location: str
     part: str
-    qty: float = Field(gt=0)
+    qty: float = Field(gt=0, le=MAX_QTY)
     due: dt.date
 
 
@@ -136,6 +176,7 @@ class PartsData(BaseModel):
     on_order: tuple[OpenOrder, ...] = ()
     demand: pd.DataFrame
     bucket: Bucket
+    warnings: tuple[DataWarning, ...] = ()
 
     def part_table(self) -> pd.DataFrame:
         return pd.DataFrame([p.model_dump() for p in self.parts]).set_index("part")
@@ -152,14 +193,45 @@ class PartsData(BaseModel):
 # --------------------------------------------------------------------------- reading
 
 
+def _text_problem(path: Path) -> str | None:
+    """Why ``path`` is not UTF-8 CSV text, from its first bytes (None: it may well be)."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if not head:
+        return "empty file (0 bytes): expected a header row"
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head.count(b"\x00") > len(head) // 4:
+        return "UTF-16 text: save it as UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet)"
+    return None
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    problem = _text_problem(path)
+    if problem is not None:
+        raise InputError(f"{path.name}: {problem}")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                           encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path.name}: not UTF-8 text (byte {exc.start}): save it as "
+                         "UTF-8") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path.name}: no header row (the file is blank)") from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{path.name}: not readable as CSV ({str(exc).strip()})") from None
+
+
 def _read_table(directory: Path, name: str, required: bool) -> tuple[pd.DataFrame | None, str]:
     for suffix in (".csv", ".parquet"):
         path = directory / f"{name}{suffix}"
         if path.exists():
             if suffix == ".csv":
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+                frame = _read_csv(path)
             else:
-                frame = pd.read_parquet(path)
+                try:
+                    frame = pd.read_parquet(path)
+                except Exception as exc:  # pyarrow raises many kinds for a bad file
+                    raise InputError(f"{path.name}: not a readable Parquet file "
+                                     f"({type(exc).__name__}: {exc})") from None
             frame.columns = [str(c).strip() for c in frame.columns]
             return frame.reset_index(drop=True), path.name
     if required:
@@ -181,8 +253,8 @@ def _raise(problems: list[str]) -> None:
     if problems:
         shown = problems[:MAX_REPORTED]
         if len(problems) > MAX_REPORTED:
-            shown.append(f"... and {len(problems) - MAX_REPORTED} more")
-        raise InputError(shown)
+            shown.append(f"... and {len(problems) - MAX_REPORTED:,} more")
+        raise InputError(shown, total=len(problems))
 
 
 def _models(frame: pd.DataFrame, file: str, model: type[_Frozen]) -> tuple[list, list[str]]:
@@ -222,31 +294,152 @@ def _unknown(frame: pd.DataFrame, file: str, column: str, known: set[str]) -> li
     ]
 
 
+_US_DATE = r"^\s*\d{1,2}/\d{1,2}/\d{4}\s*$"
+
+
+def _demand_problems(
+    frame: pd.DataFrame, parts: set[str], locations: set[str], file: str
+) -> tuple[list[str], pd.Series, pd.Series]:
+    """Every problem of the demand table (all of them: the caller caps what it shows), with
+    the parsed dates and quantities."""
+    _check_columns(frame, file, ["date", "location", "part", "qty"])
+    problems: list[str] = []
+    text = frame["date"].astype(str)
+    dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    bad = dates.isna().to_numpy()
+    us = text.str.match(_US_DATE).to_numpy()
+    for i in np.flatnonzero(bad):
+        hint = ", not MM/DD/YYYY" if us[i] else ""
+        problems.append(f"{_row_label(file, i)}: field date={frame.at[i, 'date']!r}: not a date "
+                        f"(expected YYYY-MM-DD{hint})")
+    qty = pd.to_numeric(frame["qty"], errors="coerce")
+    for i in np.flatnonzero(qty.isna().to_numpy()):
+        problems.append(f"{_row_label(file, i)}: field qty={frame.at[i, 'qty']!r}: not a number")
+    for i in np.flatnonzero(np.isinf(qty.to_numpy(dtype=float))):
+        problems.append(f"{_row_label(file, i)}: field qty={frame.at[i, 'qty']!r}: not a finite "
+                        "number")
+    for i in np.flatnonzero((qty < 0).to_numpy()):
+        problems.append(f"{_row_label(file, i)}: field qty={frame.at[i, 'qty']!r}: negative "
+                        "quantity (returns are not demand)")
+    for i in np.flatnonzero(((qty > MAX_QTY) & np.isfinite(qty)).to_numpy()):
+        problems.append(f"{_row_label(file, i)}: field qty={frame.at[i, 'qty']!r}: absurd "
+                        f"quantity (more than {MAX_QTY:,.0f} units in one row)")
+    problems += _unknown(frame, file, "part", parts)
+    problems += _unknown(frame, file, "location", locations)
+    return problems, dates, qty
+
+
 def validate_demand(
     frame: pd.DataFrame, parts: set[str], locations: set[str], file: str = "demand.csv"
 ) -> pd.DataFrame:
     """Vectorised checks of the demand table; returns typed columns or raises InputError."""
-    _check_columns(frame, file, ["date", "location", "part", "qty"])
-    problems: list[str] = []
-    dates = pd.to_datetime(frame["date"].astype(str), format="%Y-%m-%d", errors="coerce")
-    for i in np.flatnonzero(dates.isna().to_numpy()):
-        problems.append(f"{_row_label(file, i)}: field date={frame.at[i, 'date']!r}: not a date "
-                        "(expected YYYY-MM-DD)")
-    qty = pd.to_numeric(frame["qty"], errors="coerce")
-    for i in np.flatnonzero(qty.isna().to_numpy()):
-        problems.append(f"{_row_label(file, i)}: field qty={frame.at[i, 'qty']!r}: not a number")
-    for i in np.flatnonzero((qty < 0).to_numpy()):
-        problems.append(f"{_row_label(file, i)}: field qty={frame.at[i, 'qty']!r}: negative "
-                        "quantity (returns are not demand)")
-    problems += _unknown(frame, file, "part", parts)
-    problems += _unknown(frame, file, "location", locations)
+    problems, dates, qty = _demand_problems(frame, parts, locations, file)
     _raise(problems)
+    return _typed_demand(frame, dates, qty)
+
+
+def _typed_demand(frame: pd.DataFrame, dates: pd.Series, qty: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({
         "date": dates.to_numpy(dtype="datetime64[ns]"),
         "location": frame["location"].astype(str).to_numpy(),
         "part": frame["part"].astype(str).to_numpy(),
         "qty": qty.to_numpy(dtype=float),
     })
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+def _examples(rows: np.ndarray, demand: pd.DataFrame) -> str:
+    shown = [f"row {i + 1} ({pd.Timestamp(demand.at[i, 'date']).date()}, "
+             f"{demand.at[i, 'location']}/{demand.at[i, 'part']}, qty {demand.at[i, 'qty']:g})"
+             for i in rows[:3]]
+    return "; ".join(shown) + (f"; ... {len(rows) - 3:,} more" if len(rows) > 3 else "")
+
+
+def _date_warnings(demand: pd.DataFrame, file: str, bucket: Bucket,
+                   today: dt.date) -> list[DataWarning]:
+    out = []
+    dates = demand["date"]
+    future = np.flatnonzero((dates > pd.Timestamp(today)).to_numpy())
+    if len(future):
+        out.append(DataWarning(
+            kind="future_date", file=file, row=int(future[0]) + 1,
+            message=f"{len(future):,} demand row(s) dated after today ({today}): "
+                    f"{_examples(future, demand)}; demand history cannot lie in the future, "
+                    f"and 'today' for policies and orders becomes {dates.max().date()}"))
+    unique = np.sort(pd.unique(dates.to_numpy()))
+    if len(unique) >= 3:
+        gap_days = (unique[-1] - unique[-2]) / np.timedelta64(1, "D")
+        if gap_days > DATE_GAP_BUCKETS * bucket.days:
+            late = np.flatnonzero((dates == unique[-1]).to_numpy())
+            out.append(DataWarning(
+                kind="date_gap", file=file, row=int(late[0]) + 1,
+                message=f"the last demand date {pd.Timestamp(unique[-1]).date()} is "
+                        f"{gap_days:,.0f} days after the one before it: "
+                        f"{_examples(late, demand)}; the history is read as {gap_days:,.0f} "
+                        "days without demand"))
+    return out
+
+
+def _duplicate_warnings(demand: pd.DataFrame, file: str) -> list[DataWarning]:
+    dup = np.flatnonzero(demand.duplicated(keep="first").to_numpy())
+    if not len(dup):
+        return []
+    return [DataWarning(
+        kind="duplicate_rows", file=file, row=int(dup[0]) + 1,
+        message=f"{len(dup):,} row(s) repeat an earlier row exactly (date, location, part, qty): "
+                f"{_examples(dup, demand)}; they are counted as separate demand")]
+
+
+def _outlier_warnings(demand: pd.DataFrame, file: str) -> list[DataWarning]:
+    nz = demand[demand["qty"] > 0]
+    if nz.empty:
+        return []
+    groups = nz.groupby(["location", "part"])["qty"]
+    n = groups.transform("size")
+    p95 = groups.transform(lambda q: q.quantile(0.95))
+    limit = np.maximum(OUTLIER_FACTOR * p95, OUTLIER_MIN_QTY)
+    hit = nz[(n >= OUTLIER_MIN_ROWS) & (nz["qty"] > limit)]
+    out = []
+    for i in hit.index[:WARNINGS_PER_KIND]:
+        loc, part, qty = demand.at[i, "location"], demand.at[i, "part"], demand.at[i, "qty"]
+        out.append(DataWarning(
+            kind="outlier", file=file, row=int(i) + 1, location=loc, part=part,
+            message=f"qty {qty:g} on {pd.Timestamp(demand.at[i, 'date']).date()} at "
+                    f"{loc}/{part} is over {OUTLIER_FACTOR:g} times that series' 95th "
+                    f"percentile ({p95[i]:g}); planned as given"))
+    if len(hit) > WARNINGS_PER_KIND:
+        out.append(DataWarning(kind="outlier", file=file,
+                               message=f"... {len(hit) - WARNINGS_PER_KIND:,} more outliers"))
+    return out
+
+
+def _lead_time_warnings(rows: list[tuple[str, int, str, str | None, float]]) -> list[DataWarning]:
+    return [
+        DataWarning(kind="long_lead_time", file=file, row=i + 1, location=loc, part=part,
+                    message=f"lead_time_days_mean={days:g} at {loc}"
+                            + (f" for {part}" if part else "")
+                            + f": over {WARN_LEAD_TIME_DAYS:g} days (check the unit: days); "
+                              "its stock covers the whole lead time")
+        for file, i, loc, part, days in rows if days > WARN_LEAD_TIME_DAYS
+    ][:WARNINGS_PER_KIND]
+
+
+def _unplanned_warnings(parts: list[Part], file: str, demand: pd.DataFrame,
+                        stock: list[StockPosition], on_order: list[OpenOrder]) -> list[DataWarning]:
+    seen = set(demand["part"]) | {s.part for s in stock} | {o.part for o in on_order}
+    missing = [(i, p.part) for i, p in enumerate(parts) if p.part not in seen]
+    out = [DataWarning(kind="not_planned", file=file, row=i + 1, part=part,
+                       message=f"part {part} has no stock row, no demand and no open order at "
+                               "any location: no policy is planned for it (add a stock row, "
+                               "on_hand 0, where it should be stocked)")
+           for i, part in missing[:WARNINGS_PER_KIND]]
+    if len(missing) > WARNINGS_PER_KIND:
+        out.append(DataWarning(
+            kind="not_planned", file=file,
+            message=f"... {len(missing) - WARNINGS_PER_KIND:,} more parts with nothing to plan"))
+    return out
 
 
 def detect_bucket(dates: pd.Series | pd.DatetimeIndex) -> Bucket:
@@ -279,10 +472,12 @@ def _check_supply_graph(locations: list[Location], file: str) -> list[str]:
     return problems
 
 
-def read_parts_data(directory: str | Path, bucket: Bucket | str | None = None) -> PartsData:
+def read_parts_data(directory: str | Path, bucket: Bucket | str | None = None, *,
+                    today: dt.date | None = None) -> PartsData:
     """Read and validate a parts data directory (CSV or Parquet per the contract).
 
     ``bucket`` says how demand is bucketed; ``None`` detects it from the demand dates.
+    ``today`` (default: the system date) is what demand dated later is warned about.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -306,12 +501,14 @@ def read_parts_data(directory: str | Path, bucket: Bucket | str | None = None) -
     loc_ids = {x.location for x in locations}
 
     tables: dict[str, list] = {}
+    files: dict[str, str] = {}
     for name, model, cols in (
         ("lead_times", LeadTime, ["location", "part", "lead_time_days_mean"]),
         ("stock", StockPosition, ["location", "part", "on_hand"]),
         ("on_order", OpenOrder, ["location", "part", "qty", "due"]),
     ):
         frame, file = _read_table(directory, name, name == "stock")
+        files[name] = file
         if frame is None:
             tables[name] = []
             continue
@@ -324,18 +521,25 @@ def read_parts_data(directory: str | Path, bucket: Bucket | str | None = None) -
         tables[name] = rows
 
     demand_df, demand_file = _read_table(directory, "demand", True)
-    try:
-        demand = validate_demand(demand_df, part_ids, loc_ids, demand_file)
-    except InputError as exc:
-        problems += exc.problems
-        demand = None
-    _raise(problems)
-    assert demand is not None
+    p, dates, qty = _demand_problems(demand_df, part_ids, loc_ids, demand_file)
+    _raise(problems + p)
+    demand = _typed_demand(demand_df, dates, qty)
     if demand.empty:
         raise InputError(f"{demand_file}: no demand rows")
     chosen = Bucket(bucket) if bucket is not None else detect_bucket(demand["date"])
+    lead_rows = [(loc_file, i, x.location, None, x.lead_time_days_mean)
+                 for i, x in enumerate(locations)]
+    lead_rows += [(files["lead_times"], i, x.location, x.part, x.lead_time_days_mean)
+                  for i, x in enumerate(tables["lead_times"])]
+    warnings = [
+        *_date_warnings(demand, demand_file, chosen, today or dt.date.today()),
+        *_duplicate_warnings(demand, demand_file),
+        *_outlier_warnings(demand, demand_file),
+        *_lead_time_warnings(lead_rows),
+        *_unplanned_warnings(parts, parts_file, demand, tables["stock"], tables["on_order"]),
+    ]
     return PartsData(
         parts=tuple(parts), locations=tuple(locations), lead_times=tuple(tables["lead_times"]),
         stock=tuple(tables["stock"]), on_order=tuple(tables["on_order"]),
-        demand=demand, bucket=chosen,
+        demand=demand, bucket=chosen, warnings=tuple(warnings),
     )

@@ -302,6 +302,8 @@ def create_app(
     return app
 
 
+_BODY_PARSE_FAILED = "There was an error parsing the body"  # FastAPI's HTTPException detail
+
 _BODY_MODELS: dict[str, type[BaseModel]] = {
     "/plans": SolveRequest,
     "/plans/{plan_id}/events": EventsRequest,
@@ -348,6 +350,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _BODY_PARSE_FAILED:
+            # FastAPI's answer when the JSON parser itself fails (not a syntax error: e.g.
+            # a RecursionError on deeply nested arrays): still a body that is not usable JSON.
+            cause = exc.__cause__
+            why = ("nested too deeply" if isinstance(cause, RecursionError)
+                   else type(cause).__name__ if cause is not None else "unreadable")
+            return _envelope(400, "invalid_json", f"the body is not valid JSON: {why}", "body")
         codes = {404: "not_found", 405: "method_not_allowed"}
         return _envelope(
             exc.status_code,
