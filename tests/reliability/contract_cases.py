@@ -36,7 +36,7 @@ CASES: list[tuple[tuple[Any, ...], Any, str, str]] = [
     (("engineers", 0, "cost_per_hour"), INF, "cost_per_hour", "finite"),
     (("engineers", 0, "cost_per_km"), 1e300, "cost_per_km", "less than or equal"),
     (("jobs", 0, "duration_min"), 1e20, "duration_min", "maximum size|less than or equal"),
-    (("jobs", 0, "duration_min"), 20_000, "duration_min", "less than or equal to 10080"),
+    (("jobs", 0, "duration_min"), 600_000, "duration_min", "less than or equal to 527040"),
     (("jobs", 0, "load"), 1e19, "load", "maximum size|less than or equal"),
     (("jobs", 0, "location", "lat"), NAN, "location.lat", "finite"),
     (("jobs", 0, "location", "lon"), -INF, "location.lon", "finite"),
