@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from optimizer.errors import InputError
+from optimizer.io import check_writable_dir
 
 
 def _date(text: str) -> date:
@@ -67,7 +68,6 @@ def handler(args: argparse.Namespace) -> int:
     """Run the nightly batch; print progress on stderr and where the report is on stdout."""
     from optimizer.batch.nightly import run_nightly
     from optimizer.batch.outputs import check_replaceable, clean_stale, write_atomic_dir
-    from optimizer.io import check_writable_dir
 
     out = Path(args.out)
     check_replaceable(out.resolve())  # fail before an hour of solving, not after
