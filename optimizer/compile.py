@@ -9,12 +9,14 @@ the problem's own UTC offset. Nothing here knows about OR-Tools.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from functools import cached_property
 
 import numpy as np
 
+from optimizer.certificates import certified_through, end_of_day, first_time
 from optimizer.models import Location, Priority, Problem
 from optimizer.travel import TravelMatrix, travel_matrix
 
@@ -27,6 +29,7 @@ PRIORITY_TIER: dict[Priority, int] = {
 }
 DEFAULT_COST_PER_HOUR = 30.0
 DEFAULT_COST_PER_KM = 0.5
+NO_CERT_LIMIT = 10**12  # cert_limit where no certificate ends
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class Compiled:
     job_load: np.ndarray
     skill_ok: np.ndarray  # (J, E) has every required skill at level
     excluded: np.ndarray  # (J, E)
+    cert_limit: np.ndarray  # (J, E) a start from this minute on is past a certificate's date
+    certified: np.ndarray  # (J, S) every start the job can have in the shift is certified
     preferred: np.ndarray  # (J, E)
     pinned_engineer: np.ndarray  # -1: not pinned
     pinned_start: np.ndarray  # minutes (may be < 0); valid where has_pinned_start
@@ -107,8 +112,13 @@ class Compiled:
 
     @cached_property
     def qualified(self) -> np.ndarray:
-        """(J, E): skills at level and not excluded."""
+        """(J, E): skills at level and not excluded (certificates: see ``certified``)."""
         return self.skill_ok & ~self.excluded
+
+    @cached_property
+    def qualified_shift(self) -> np.ndarray:
+        """(J, S): the shift's engineer is qualified and certified for the job in that shift."""
+        return self.qualified[:, self.shift_engineer] & self.certified
 
     def to_minutes(self, t: datetime, *, up: bool = False) -> int:
         """Minutes from the origin (floored, or ceiled with ``up``)."""
@@ -120,16 +130,9 @@ class Compiled:
         return (self.origin + timedelta(minutes=int(minutes))).astimezone(self.tz)
 
 
-def _first_time(problem: Problem) -> datetime | None:
-    times: list[datetime] = [s.start for e in problem.engineers for s in e.shifts]
-    if not times:
-        times = [w.start for j in problem.jobs for w in j.time_windows]
-    return min(times) if times else None
-
-
 def compile_problem(problem: Problem) -> Compiled:
     """Compile ``problem`` (see :class:`Compiled`)."""
-    first = _first_time(problem)
+    first = first_time(problem)
     if first is None:
         first = datetime(2000, 1, 1).astimezone()
     tz = first.tzinfo
@@ -231,6 +234,8 @@ def compile_problem(problem: Problem) -> Compiled:
         for x in j.preferred_engineers:
             preferred[i, eng_index[x]] = True
 
+    cert_limit, certified = _certificates(problem, tz, mins, windows, s_eng, s_end, s_ot)
+
     parts = tuple(
         sorted(
             {p for j in jobs for p in j.required_parts}
@@ -293,6 +298,8 @@ def compile_problem(problem: Problem) -> Compiled:
         job_load=np.array([j.load for j in jobs], dtype=np.int64),
         skill_ok=skill_ok,
         excluded=excluded,
+        cert_limit=cert_limit,
+        certified=certified,
         preferred=preferred,
         pinned_engineer=pin_e,
         pinned_start=pin_s,
@@ -329,3 +336,37 @@ def compile_problem(problem: Problem) -> Compiled:
         job_index=job_index,
         eng_index=eng_index,
     )
+
+
+def _certificates(
+    problem: Problem,
+    tz: tzinfo,
+    mins: Callable[[datetime], int],
+    windows: list[np.ndarray],
+    s_eng: list[int],
+    s_end: list[int],
+    s_ot: list[int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """``cert_limit`` (J, E): the first minute at which one of the job's skills no longer
+    counts for the engineer (midnight after its ``certified_until``, local); ``certified``
+    (J, S): the latest start the job can have in the shift is before that limit. A shift
+    running past the limit with the job still possible after it is not certified: the
+    routing model cannot give a job a deadline per engineer (conservative, documented)."""
+    jobs, engs = problem.jobs, problem.engineers
+    limit = np.full((len(jobs), len(engs)), NO_CERT_LIMIT, dtype=np.int64)
+    for ei, e in enumerate(engs):
+        if not e.certified_until:
+            continue
+        for ji, j in enumerate(jobs):
+            first = certified_through(e, j.required_skills)
+            if first is not None:
+                limit[ji, ei] = mins(end_of_day(first[1], tz))
+    if not (limit < NO_CERT_LIMIT).any():
+        return limit, np.ones((len(jobs), len(s_eng)), dtype=bool)
+    eng = np.array(s_eng, dtype=np.int64)
+    last_start = (np.array(s_end, dtype=np.int64) + np.array(s_ot, dtype=np.int64))[None, :] - (
+        np.array([j.duration_min for j in jobs], dtype=np.int64)[:, None]
+    )
+    window_end = np.array([int(w[:, 1].max()) if len(w) else -1 for w in windows], np.int64)
+    last_start = np.minimum(last_start, window_end[:, None])
+    return limit, last_start < limit[:, eng]

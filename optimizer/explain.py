@@ -6,11 +6,13 @@ into the plan's routes (the vectorised evaluator of ``optimizer.insertion``, nev
 - ``window``: its time windows widened by N minutes (N the least that works);
 - ``overtime``: N more minutes of overtime for engineer E;
 - ``skill``: an engineer one level short of skill S (at level L) counted as qualified;
+- ``certificate``: engineer E's certificate for skill S renewed (it lapses before the job);
 - ``part``: part P couriered from depot D (which has it) straight to the job;
 - ``displace``: a lower-priority job J taken out of a route to make room.
 
 Costs are in travel-minute equivalents (insertion travel + the relaxation's own price:
-1 per widened minute, 2 per overtime minute, 60 per skill waiver, courier minutes,
+1 per widened minute, 2 per overtime minute, 60 per skill waiver, 30 per certificate renewal
+(the engineer has the skill; renewal is paperwork and a refresher), courier minutes,
 the displaced job's tier weight). The cheapest comes first.
 """
 
@@ -20,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.compile import PRIORITY_TIER, Compiled, compile_problem
+from optimizer.certificates import lapsed, local_day
+from optimizer.compile import NO_CERT_LIMIT, PRIORITY_TIER, Compiled, compile_problem
 from optimizer.insertion import (
     BIG,
     Board,
@@ -35,6 +38,8 @@ from optimizer.kpis import compute_kpis
 from optimizer.models import BreakStop, DepotStop, JobStop, Plan, Problem, Relaxation
 
 TIER_WEIGHT = {0: 60.0, 1: 240.0, 2: 960.0, 3: 3840.0}
+SKILL_WAIVER_COST = 60.0
+RENEWAL_COST = 30.0
 
 
 def board_from_plan(c: Compiled, plan: Plan) -> Board:
@@ -143,11 +148,13 @@ def relaxations(c: Compiled, board: Board, j: int, *, limit: int = 5) -> list[Re
             k = int(np.argmin(ev.cost))
             eng = c.eng_ids[int(board.gaps.eng[k])]
             if short[int(board.gaps.eng[k])]:
-                cost = float(ev.cost[k]) + 60.0
+                cost = float(ev.cost[k]) + SKILL_WAIVER_COST
                 found.append(_Found(cost, Relaxation(
                     kind="skill", description=f"let {eng} (one level short) do {skill} at "
                     f"level {level}", cost=cost, skill=skill, level=level, engineer=eng,
                     engineers_one_level_short=[c.eng_ids[i] for i in np.flatnonzero(short)])))
+
+    found += _renewals(c, board, j)
 
     # parts couriered from a depot
     need = c.job_parts[j]
@@ -189,6 +196,34 @@ def relaxations(c: Compiled, board: Board, j: int, *, limit: int = 5) -> list[Re
 
     found.sort(key=lambda f: f.cost)
     return [f.relaxation for f in found[:limit]]
+
+
+def _renewals(c: Compiled, board: Board, j: int) -> list[_Found]:
+    """For each qualified engineer whose certificate lapses before job ``j`` could start: the
+    cheapest insertion once that engineer's certificates are renewed."""
+    out = []
+    job = c.problem.jobs[j]
+    g = board.gaps
+    for e in np.flatnonzero(c.qualified[j] & (c.cert_limit[j] < NO_CERT_LIMIT)):
+        limit = c.cert_limit[j].copy()
+        limit[e] = NO_CERT_LIMIT
+        ev = board.evaluate_any(j, cert_limit=limit)
+        score = np.where(ev.ok & (g.eng == e) & (ev.start >= c.cert_limit[j, e]), ev.cost, np.inf)
+        if not np.isfinite(score).any():
+            continue
+        k = int(np.argmin(score))
+        eng = c.problem.engineers[int(e)]
+        day = local_day(c.to_datetime(int(ev.start[k])), c.tz)
+        skills = lapsed(eng, job.required_skills, day)
+        names = " and ".join(s for s, _ in skills)
+        until = ", ".join(f"{s} until {d.isoformat()}" for s, d in skills)
+        cost = float(score[k]) + RENEWAL_COST * len(skills)
+        out.append(_Found(cost, Relaxation(
+            kind="certificate", description=f"renew {eng.id}'s {names} certificate"
+            f"{'s' if len(skills) > 1 else ''} (certified {until}; the job would start "
+            f"{day.isoformat()})", cost=cost, engineer=eng.id, skills=[s for s, _ in skills],
+            certified_until={s: d.isoformat() for s, d in skills}, day=day.isoformat())))
+    return out
 
 
 def explain_plan(problem: Problem, plan: Plan) -> Plan:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from optimizer.compile import Compiled
+from optimizer.compile import NO_CERT_LIMIT, Compiled
 from optimizer.models import BreakStop, DepotStop, JobStop, Plan, Route, Stop
 
 BIG = 10**9
@@ -345,6 +345,7 @@ class Board:
         eng_cost: np.ndarray | None = None,
         route_mask: np.ndarray | None = None,
         retime_per_min: float = 0.0,
+        cert_limit: np.ndarray | None = None,
     ) -> Evaluation:
         """Insert job ``j`` in every gap at once (direct, without a depot detour).
 
@@ -352,7 +353,8 @@ class Board:
         engineers allowed; ``extra_limit`` (routes,) more minutes at the route end (overtime
         relaxation); ``eng_cost`` (E,) a cost added per engineer (stability, affinity);
         ``retime_per_min`` is paid per minute the insertion pushes each later job (an upper
-        bound: the push of the next stop, times the jobs from there on).
+        bound: the push of the next stop, times the jobs from there on); ``cert_limit`` (E,)
+        replaces the minute from which each engineer's certificates no longer cover the job.
         """
         c, g, m = self.c, self.gaps, self.minutes
         jl = int(c.job_loc[j])
@@ -380,6 +382,7 @@ class Board:
             md = md + extra_limit[g.route]
         ok &= delay <= md
         ok &= self._static_ok(j, qualified, ignore_parts)
+        ok &= start < (c.cert_limit[j] if cert_limit is None else cert_limit)[g.eng]
         if route_mask is not None:
             ok &= route_mask[g.route]
         cost = (t_pj + t_jq - g.old_leg).astype(np.float64)
@@ -439,6 +442,8 @@ class Board:
                 take = (start >= BIG) & (s <= b)
                 start = np.where(take, s, start)
             ok &= start < BIG
+            lim = kw.get("cert_limit")
+            ok &= start < (c.cert_limit[j] if lim is None else lim)[g.eng]
             end = start + d
             bstart = np.maximum(end, g.b_s)
             ok &= bstart <= g.b_latest
@@ -476,7 +481,8 @@ class Board:
         ):
             return ev
         kw2 = {k: v for k, v in kw.items()
-               if k in ("windows", "qualified", "eng_cost", "extra_limit", "retime_per_min")}
+               if k in ("windows", "qualified", "eng_cost", "extra_limit", "retime_per_min",
+                        "cert_limit")}
         evd, _, _ = self.evaluate_with_depot(j, **kw2)
         better = evd.cost < ev.cost
         return Evaluation(ok=ev.ok | evd.ok, cost=np.where(better, evd.cost, ev.cost),
@@ -496,7 +502,8 @@ class Board:
             self.c.job_parts[j].any() or self.c.job_tools[j].any()
         ):
             kw2 = {k: v for k, v in kw.items()
-                   if k in ("windows", "qualified", "eng_cost", "extra_limit", "retime_per_min")}
+                   if k in ("windows", "qualified", "eng_cost", "extra_limit", "retime_per_min",
+                        "cert_limit")}
             evd, dep, _ = self.evaluate_with_depot(j, **kw2)
             if evd.ok.any():
                 k = int(np.argmin(evd.cost))
@@ -793,7 +800,12 @@ def unassigned_reason(board: Board, j: int) -> str:
         return "pinned_infeasible"
     if not c.qualified[j].any():
         return "no_qualified_engineer"
-    if board.evaluate(j, ignore_parts=True).ok.any():
+    placeable = board.evaluate(j, ignore_parts=True).ok.any()
+    if not placeable and (c.cert_limit[j] < NO_CERT_LIMIT).any():
+        lifted = np.full(c.n_engineers, NO_CERT_LIMIT, dtype=np.int64)
+        if board.evaluate(j, ignore_parts=True, cert_limit=lifted).ok.any():
+            return "no_qualified_engineer"  # it fits only where a certificate has lapsed
+    if placeable:
         return "parts_unavailable"
     horizon = np.array([[-BIG // 2, BIG // 2]], dtype=np.int64)
     if board.evaluate(j, windows=horizon, ignore_parts=True).ok.any():

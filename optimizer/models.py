@@ -8,7 +8,7 @@ the solver and the validator use.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -165,6 +165,28 @@ class Engineer(_Model):
     capacity: Quantity | None = None
     cost_per_hour: float | None = Field(default=None, ge=0, le=MAX_COST_PER_HOUR)
     cost_per_km: float | None = Field(default=None, ge=0, le=MAX_COST_PER_KM)
+    certified_until: dict[Id, date] = Field(
+        default_factory=dict,
+        description="skill -> last date (the problem's local calendar: the UTC offset of its "
+        "earliest shift start) on which the skill counts; a job starting on a later date does "
+        "not count it. Skills without an entry always count.",
+    )
+
+    @model_validator(mode="after")
+    def _certified_skills(self) -> Engineer:
+        unknown = sorted(set(self.certified_until) - set(self.skills))
+        if unknown:
+            raise ValueError(
+                f"certified_until: {', '.join(map(repr, unknown))} not among the engineer's "
+                f"skills ({', '.join(sorted(self.skills)) or 'none'}); a certificate is for a "
+                "skill the engineer holds"
+            )
+        return self
+
+    def certified_on(self, skill: str, day: date) -> bool:
+        """The skill counts on ``day`` (no certificate on record: always)."""
+        until = self.certified_until.get(skill)
+        return until is None or day <= until
 
     @property
     def end_location(self) -> Location:
@@ -452,3 +474,48 @@ def describe_validation_error(exc: Exception, data: Any = None) -> list[str]:
 
 def format_time(t: datetime) -> str:
     return t.isoformat()
+
+
+def parse_pairs(text: str, what: str = "value") -> dict[str, str]:
+    """``"a:x;b:y"`` -> ``{"a": "x", "b": "y"}`` (blank items skipped; a repeated name or an
+    item without ``:`` is a ValueError naming it). The short form of the contract's CSV maps."""
+    out: dict[str, str] = {}
+    for item in str(text).split(";"):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition(":")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise ValueError(f"{item.strip()!r}: expected 'name:{what}' (pairs separated by ';')")
+        if key in out:
+            raise ValueError(f"{key!r} is given twice")
+        out[key] = value
+    return out
+
+
+def parse_skill_levels(text: str) -> dict[str, int]:
+    """``"hvac:2;electrical:1"`` -> ``{"hvac": 2, "electrical": 1}`` (levels >= 1)."""
+    out: dict[str, int] = {}
+    for key, value in parse_pairs(text, "level").items():
+        try:
+            level = int(value)
+        except ValueError:
+            level = 0
+        if str(level) != value.lstrip("+") or level < 1:
+            raise ValueError(f"{key}:{value}: the level must be a whole number >= 1")
+        out[key] = level
+    return out
+
+
+def parse_certificates(text: str) -> dict[str, date]:
+    """``"gas:2026-12-31;hvac:2027-03-01"`` -> skill -> last certified date (``certified_until``
+    of the dispatch contract and of MAINTENANCE.md's engineers.csv)."""
+    out: dict[str, date] = {}
+    for key, value in parse_pairs(text, "YYYY-MM-DD").items():
+        try:
+            out[key] = date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{key}:{value}: not a date (write YYYY-MM-DD)") from None
+        if len(value) != 10:
+            raise ValueError(f"{key}:{value}: not a date (write YYYY-MM-DD)")
+    return out

@@ -24,11 +24,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from itertools import pairwise
 from typing import Any
 
+from optimizer.certificates import describe_lapse, lapsed, local_day, local_tz
 from optimizer.kpis import compute_kpis
 from optimizer.models import (
     BreakStop,
@@ -169,6 +170,7 @@ class _Ctx:
     jobs: dict[str, Job]
     depots: dict[str, Depot]
     places: _Places
+    tz: tzinfo  # the problem's local offset (certificates count by local date)
 
 
 def _where(ri: int, route: Route) -> str:
@@ -310,6 +312,17 @@ def _check_skills(ctx: _Ctx, ri: int, route: Route) -> list[Violation]:
                     Rule.SKILLS,
                     f"{_where(ri, route)} stop {k}: engineer {eng.id!r} is not qualified for "
                     f"job {job.id!r}: needs {', '.join(missing)}",
+                    **v,
+                )
+            )
+        day = local_day(stop.start, ctx.tz)
+        gone = lapsed(eng, job.required_skills, day)
+        if gone:
+            out.append(
+                Violation(
+                    Rule.SKILLS,
+                    f"{_where(ri, route)} stop {k}: job {job.id!r} starts on {day.isoformat()} "
+                    f"(local) but {describe_lapse(eng.id, gone)}",
                     **v,
                 )
             )
@@ -814,6 +827,7 @@ def validate(problem: Problem, plan: Plan) -> list[Violation]:
         jobs={j.id: j for j in problem.jobs},
         depots={d.id: d for d in problem.depots},
         places=_places(problem),
+        tz=local_tz(problem),
     )
     out: list[Violation] = []
     if plan.problem_id != problem.id:

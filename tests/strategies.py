@@ -2,7 +2,8 @@
 
 :func:`problems` draws contract problems with skills and levels, one or several time windows,
 dues, priorities, breaks, overtime, van parts and depot stock, tools, pins with and without
-a start, capacity and load, haversine or matrix travel, and a few jobs that are infeasible
+a start, capacity and load, certificates ending before, on or after the shifts' days,
+haversine or matrix travel, and a few jobs that are infeasible
 for a reason one can tell before solving (``Generated.expected`` maps them to that reason).
 """
 
@@ -36,6 +37,7 @@ INFEASIBLE_KINDS: dict[str, R] = {
     "time": R.NO_TIME_WINDOW_FIT,  # its only window is days after every shift
     "pin_excluded": R.PINNED_INFEASIBLE,  # pinned to an engineer it excludes
     "pin_start": R.PINNED_INFEASIBLE,  # pinned to start days after every shift
+    "certificate": R.NO_QUALIFIED_ENGINEER,  # only engineer EC has welding, certified till the eve
 }
 
 # Settings profiles for the solver property test: fast by default (< 60 s with the solver's
@@ -120,6 +122,12 @@ def _engineer(draw: st.DrawFn, i: int, day0: datetime, center: tuple[float, floa
         eng["tools"] = tools
     if draw(st.integers(0, 2)) == 0:
         eng["capacity"] = draw(st.integers(1, 8))
+    if draw(st.integers(0, 2)) == 0:  # certificates ending before, on or after the shifts' days
+        held = sorted(eng["skills"])
+        eng["certified_until"] = {
+            s: (day0 + timedelta(days=draw(st.integers(-1, 2)))).date().isoformat()
+            for s in draw(st.lists(st.sampled_from(held), unique=True, min_size=1))
+        }
     return eng
 
 
@@ -204,7 +212,18 @@ def _infeasible_job(
         job["pinned"] = {"engineer": first}
     elif kind == "pin_start":
         job["pinned"] = {"engineer": first, "start": _iso(far)}
+    elif kind == "certificate":
+        job["required_skills"] = {"welding": 1}
     return job
+
+
+def _lapsed_welder(day0: datetime, location: Json) -> Json:
+    """Engineer EC: the only welder, whose certificate ended the day before the first shift."""
+    return {"id": "EC", "start": location,
+            "shifts": [{"start": _iso(day0 + timedelta(hours=8)),
+                        "end": _iso(day0 + timedelta(hours=16))}],
+            "skills": {"welding": 2},
+            "certified_until": {"welding": (day0 - timedelta(days=1)).date().isoformat()}}
 
 
 @st.composite
@@ -248,6 +267,8 @@ def problems(
     expected: dict[str, R] = {}
     if infeasible:
         kinds = draw(st.lists(st.sampled_from(sorted(INFEASIBLE_KINDS)), max_size=3))
+        if "certificate" in kinds:
+            engineers.append(_lapsed_welder(day0, draw(_location(center))))
         for k, kind in enumerate(kinds):
             job = _infeasible_job(kind, k, day0, draw(_location(center)), engineers)
             jobs.append(job)

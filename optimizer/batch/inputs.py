@@ -10,7 +10,8 @@ Table layout (one row per engineer, job or depot; column names follow the contra
 - locations are flat columns ``<field>_lat`` / ``<field>_lon`` (``start_lat``, ``end_lat``,
   ``location_lat`` ...);
 - maps (``skills``, ``van_stock``, ``stock``, ``required_skills``, ``required_parts``) are a JSON
-  object or the short form ``hvac:2;electrical:1``;
+  object or the short form ``hvac:2;electrical:1``; ``certified_until`` likewise, with dates:
+  ``gas:2026-12-31;hvac:2027-03-01``;
 - lists (``tools``, ``required_tools``, ``excluded_engineers``, ``preferred_engineers``) are a
   JSON array or ``a;b``;
 - nested lists (``shifts``, ``time_windows``) are a JSON array of contract objects, or, for the
@@ -36,7 +37,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from optimizer.errors import InputError
-from optimizer.models import Problem, describe_validation_error
+from optimizer.models import Problem, describe_validation_error, parse_certificates
 
 DEFAULT_TRAVEL = {"model": "haversine", "speed_kmh": 30.0, "circuity": 1.3}
 TABLES = ("engineers", "jobs", "depots")
@@ -163,6 +164,22 @@ def _native(value: Any) -> Any:
     return value
 
 
+def _parse_certificates(field: str, value: Any) -> dict[str, str]:
+    value = _native(value)
+    if isinstance(value, list):
+        value = dict(value)
+    if isinstance(value, str) and not value.strip().startswith("{"):
+        try:
+            return {k: d.isoformat() for k, d in parse_certificates(value).items()}
+        except ValueError as exc:
+            raise ValueError(f"field {field}={value!r}: {exc}") from None
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, dict):
+        raise ValueError(f"field {field}={value!r}: expected 'skill:YYYY-MM-DD;...' or a map")
+    return {str(k): str(v) for k, v in value.items()}
+
+
 def _parse_map(field: str, value: Any) -> dict[str, int]:
     value = _native(value)
     if isinstance(value, list):  # pyarrow map type reads as [(key, value), ...]
@@ -272,6 +289,7 @@ def _row_object(table: str, raw: dict[str, Any]) -> dict[str, Any]:
     parsers.update(dict.fromkeys(_MAPS, _parse_map))
     parsers.update(dict.fromkeys(_LISTS, _parse_list))
     parsers.update(dict.fromkeys(_NESTED, _parse_json))
+    parsers["certified_until"] = _parse_certificates
     for key, value in row.items():
         if key in parsers:
             obj[key] = parsers[key](key, value)

@@ -1,7 +1,8 @@
 """Pre-solve diagnosis: which shifts could do which job, and why a job cannot be done at all.
 
 Jobs that no shift could ever do are reported with a concrete reason before solving and are
-not given to the model: ``no_qualified_engineer`` (skills, exclusions, unobtainable tools),
+not given to the model: ``no_qualified_engineer`` (skills, exclusions, certificates that lapse
+before the job's day, unobtainable tools),
 ``parts_unavailable`` (no qualified van and no single depot holds the parts),
 ``no_time_window_fit`` (no window reachable inside any qualified shift) and
 ``pinned_infeasible`` (the pin cannot be honoured). Everything the model later drops is
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.compile import Compiled
+from optimizer.certificates import certified_through, describe_lapse
+from optimizer.compile import NO_CERT_LIMIT, Compiled
 from optimizer.models import UnassignedReason as R
 
 
@@ -53,7 +55,8 @@ def van_allocation(c: Compiled) -> np.ndarray:
             continue
         weight = np.zeros((m, len(c.parts)), dtype=np.float64)
         for j in np.flatnonzero(c.qualified[:, e] & (c.job_parts @ (stock > 0) > 0)):
-            fits = np.array([_job_fits_shift(c, int(j), int(s)) for s in order])
+            fits = np.array([_job_fits_shift(c, int(j), int(s)) and c.certified[j, s]
+                             for s in order])
             if fits.any():
                 weight[fits] += c.job_parts[j][None, :] / fits.sum()
         for k in np.flatnonzero(stock):
@@ -177,6 +180,12 @@ def diagnose(c: Compiled) -> Diagnosis:
         for s in np.flatnonzero(ok):
             es, ls = earliest_latest(c, j, s)
             fits[s] = _window_fits(c.job_windows[j], es, ls)
+        # --- certificates: the shifts that fit but come after a certificate's date
+        lapse = _certificate_problem(c, j, pin, fits)
+        if lapse is not None:
+            reasons[j] = lapse
+            continue
+        fits &= c.certified[j]
         # --- pin
         if pin >= 0:
             detail = _pin_problem(c, j, pin, ok, fits)
@@ -219,6 +228,40 @@ def _skill_detail(c: Compiled, j: int) -> str:
         names = ", ".join(c.eng_ids[e] for e in np.flatnonzero(c.skill_ok[j]))
         return f"needs {need}; the engineers who have it ({names}) are excluded"
     return f"needs {need}; no engineer has all of them"
+
+
+def _certificate_problem(c: Compiled, j: int, pin: int, fits: np.ndarray) -> tuple[R, str] | None:
+    """When the job fits only shifts in which a certificate no longer counts (those of its
+    pinned engineer, if pinned): the reason and the engineers' lapsed certificates."""
+    eng_of = c.shift_engineer
+    if pin >= 0:
+        mine = fits & (eng_of == pin)
+        if mine.any() and not (mine & c.certified[j]).any():
+            return R.PINNED_INFEASIBLE, (f"pinned to {c.eng_ids[pin]}: "
+                                         + _certificate_detail(c, j, mine))
+        return None
+    if fits.any() and not (fits & c.certified[j]).any():
+        return R.NO_QUALIFIED_ENGINEER, _certificate_detail(c, j, fits)
+    return None
+
+
+def _certificate_detail(c: Compiled, j: int, shifts: np.ndarray) -> str:
+    """``needs gas level 2; no qualified engineer is certified on the job's day (...): E012's
+    gas certificate lapsed (certified until 2026-11-30)``, over the (J,) mask ``shifts``."""
+    job = c.problem.jobs[j]
+    need = " and ".join(f"{sk} level {lvl}" for sk, lvl in job.required_skills.items())
+    engineers = np.unique(c.shift_engineer[shifts])
+    lapses = []
+    for e in engineers:
+        eng = c.problem.engineers[int(e)]
+        first = certified_through(eng, job.required_skills)
+        if first is not None and c.cert_limit[j, e] < NO_CERT_LIMIT:
+            lapses.append(describe_lapse(eng.id, [first]))
+    days = sorted({c.to_datetime(int(c.shift_start[s])).date().isoformat()
+                   for s in np.flatnonzero(shifts)})
+    when = days[0] if len(days) == 1 else f"{days[0]} or later"
+    who = "no qualified engineer is" if len(engineers) > 1 else f"{c.eng_ids[engineers[0]]} is not"
+    return f"needs {need}; {who} certified on the job's day ({when}): {'; '.join(lapses)}"
 
 
 def _parts_detail(c: Compiled, j: int, qual: np.ndarray) -> str:

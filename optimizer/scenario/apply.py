@@ -260,7 +260,8 @@ def change_skills(data: ScenarioData, change: ChangeSkills, base: Problem) -> Sc
         ):
             skills = {k: v for k, v in e.skills.items() if k not in set(change.remove)}
             skills.update(change.set)
-            e = e.model_copy(update={"skills": skills})
+            certified = {k: v for k, v in e.certified_until.items() if k in skills}
+            e = e.model_copy(update={"skills": skills, "certified_until": certified})
         engineers.append(e)
     return data.with_(problem=problem.model_copy(update={"engineers": engineers}))
 
