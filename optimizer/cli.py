@@ -22,6 +22,7 @@ _COMMAND_MODULES = [
     "optimizer.service_cli",
     "optimizer.batch_cli",
     "optimizer.scenario_cli",
+    "optimizer.report.cli",
 ]
 
 

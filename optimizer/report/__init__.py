@@ -1,0 +1,1 @@
+"""Reports over what was done: the monthly service report (``optimizer report monthly``)."""
