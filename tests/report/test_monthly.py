@@ -30,6 +30,7 @@ M2 (completed Nov 3), M4 (completed 2026-10-31T17:00Z = Nov 1 01:00 local).
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, timedelta, timezone
 from pathlib import Path
 
@@ -246,3 +247,25 @@ def test_cli_writes_the_three_files(tmp_path: Path, records: Path,
     # bad input: exit code 2 and the problem named
     assert main(["report", "monthly", str(tmp_path / "none.csv"), "-o", str(out)]) == 2
     assert "none.csv: no such file" in capsys.readouterr().err
+
+
+def test_the_demo_history_reports_october(tmp_path: Path) -> None:
+    demo = DATA.parent.parent / "scenarios" / "demo" / "history.csv"
+    report = monthly_report(read_history(demo))
+    assert report.month == "2026-10" and report.jobs > 1000
+    assert sorted(report.trend)[0] == "2026-05" and report.incomplete == {
+        "2026-11": "the history runs to 2026-11-23"}
+    for r in report.results:
+        if r.standard.key != "stockout_rate":
+            assert r.value is not None and r.count > 50, r.standard.key
+
+
+def test_the_demo_generator_is_seeded(tmp_path: Path) -> None:
+    sys.path.insert(0, str(DATA.parent.parent / "scenarios"))
+    try:
+        from generate_demo_history import generate  # a script beside the demo, not a module
+    finally:
+        sys.path.pop(0)
+    a, b = generate(7, tmp_path), generate(7, tmp_path)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["job"].is_unique and set(a["kind"]) == {"repair", "installation", "maintenance"}
