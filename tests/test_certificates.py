@@ -277,3 +277,9 @@ def test_nightly_tables_read_the_short_form(tmp_path) -> None:
     with pytest.raises(InputError, match=r"engineers.csv.*certified_until.*gas:2026-11-31: not a "
                        "date"):
         read_problem(tmp_path)
+
+
+def test_a_certificate_to_the_end_of_the_calendar_counts_for_ever() -> None:
+    problem = Problem.model_validate(two_day_problem(certified_until={"gas": "9999-12-31"}))
+    plan = solve(problem, FAST)
+    assert validate(problem, plan) == [] and plan.unassigned == []
