@@ -21,6 +21,7 @@ from optimizer.compile import compile_problem
 from optimizer.dispatch.options import SolveOptions
 from optimizer.dispatch.solve import solve
 from optimizer.errors import InputError
+from optimizer.events import Events
 from optimizer.explain import explain_plan
 from optimizer.insertion import board_plan, greedy_plan_routes
 from optimizer.kpis import compute_kpis
@@ -31,6 +32,7 @@ from optimizer.models import (
     parse_certificates,
     parse_skill_levels,
 )
+from optimizer.reoptimize import reoptimize
 from optimizer.travel import travel_matrix
 from optimizer.validate import Rule, validate
 
@@ -283,3 +285,25 @@ def test_a_certificate_to_the_end_of_the_calendar_counts_for_ever() -> None:
     problem = Problem.model_validate(two_day_problem(certified_until={"gas": "9999-12-31"}))
     plan = solve(problem, FAST)
     assert validate(problem, plan) == [] and plan.unassigned == []
+
+
+# ----------------------------------------------------------------------------- re-optimisation
+
+
+def test_reoptimisation_does_not_put_a_new_job_on_a_lapsed_certificate() -> None:
+    problem = Problem.model_validate(two_day_problem())
+    plan = solve(problem, FAST)
+    near = problem.jobs[0].location.model_dump()
+    events = Events.model_validate({"now": t(24, "09:00"), "events": [
+        {"type": "job_added", "job": {"id": "NEW-DAY2", "location": near, "duration_min": 30,
+                                      "required_skills": {"gas": 1},
+                                      "time_windows": window(25)}},
+        {"type": "job_added", "job": {"id": "NEW-DAY1", "location": near, "duration_min": 30,
+                                      "required_skills": {"gas": 1},
+                                      "time_windows": window(24, "12:00", "16:00")}}]})
+    after, new_plan, _diff = reoptimize(problem, plan, events)
+    assert validate(after, new_plan) == []
+    where = starts(new_plan)
+    assert where["NEW-DAY1"][0] == "E1"
+    un = {u.job: u.reason for u in new_plan.unassigned}
+    assert un["NEW-DAY2"] == UnassignedReason.NO_QUALIFIED_ENGINEER

@@ -1,7 +1,8 @@
 """``optimizer report monthly HISTORY -o OUT``: the monthly service report.
 
 Writes ``monthly_kpis.json`` (shared/contract/MAINTENANCE.md), ``monthly_report.html`` (offline,
-one file) and ``monthly_trend.csv`` (every standard per month, for spreadsheets).
+one file), ``monthly_trend.csv`` (every standard per month) and ``monthly_missed.csv`` (every job
+that missed a standard in the month, with what happened), the last two for spreadsheets.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "monthly", help="the month's service standards beside their targets, with trends",
         description="Service standards of one month of the history (history.csv/.parquet, "
                     "shared/contract/MAINTENANCE.md): monthly_kpis.json, monthly_report.html "
-                    "and monthly_trend.csv in OUT.")
+                    "monthly_trend.csv and monthly_missed.csv in OUT.")
     m.add_argument("history", metavar="HISTORY", type=Path, help="history.csv or .parquet")
     m.add_argument("-o", "--out", metavar="OUT_DIR", type=Path, required=True)
     m.add_argument("--month", default=None, metavar="YYYY-MM",
@@ -56,6 +57,15 @@ def trend_table(report: MonthReport) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def missed_table(report: MonthReport) -> pd.DataFrame:
+    """Every job that missed a standard in the report month, with what happened."""
+    rows = [{"standard": r.standard.key, "job": m.job, "customer": m.customer,
+             "priority": m.priority, "kind": m.kind, "reported_at": m.reported_at,
+             "what_happened": m.why} for r in report.results for m in r.missed]
+    return pd.DataFrame(rows, columns=["standard", "job", "customer", "priority", "kind",
+                                       "reported_at", "what_happened"])
+
+
 def _monthly(args: argparse.Namespace) -> int:
     tz = parse_utc_offset(args.utc_offset) if args.utc_offset else None
     stockout = read_stockout(args.stockout) if args.stockout else None
@@ -67,6 +77,7 @@ def _monthly(args: argparse.Namespace) -> int:
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     write_text_atomic(out / "monthly_report.html", render_monthly(report, generated_at=stamp))
     trend_table(report).to_csv(out / "monthly_trend.csv", index=False)
+    missed_table(report).to_csv(out / "monthly_missed.csv", index=False)
     if not args.quiet:
         print(f"month {report.month}: {report.month_reason}; {report.jobs} jobs; "
               f"UTC{report.utc_offset}", file=sys.stdout)
@@ -77,5 +88,5 @@ def _monthly(args: argparse.Namespace) -> int:
                   f"{r.standard.target_op} {fmt_pct(r.standard.target):<7} {met:<7} "
                   f"{len(r.missed)} missed")
         print(f"wrote {out / 'monthly_kpis.json'}, {out / 'monthly_report.html'}, "
-              f"{out / 'monthly_trend.csv'}")
+              f"{out / 'monthly_trend.csv'}, {out / 'monthly_missed.csv'}")
     return 0

@@ -221,7 +221,7 @@ def test_utc_offset_parsing() -> None:
             parse_utc_offset(bad)
 
 
-def test_cli_writes_the_three_files(tmp_path: Path, records: Path,
+def test_cli_writes_the_four_files(tmp_path: Path, records: Path,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "monthly"
     assert main(["report", "monthly", str(HISTORY), "-o", str(out),
@@ -235,6 +235,12 @@ def test_cli_writes_the_three_files(tmp_path: Path, records: Path,
         k: v[0] for k, v in OCTOBER.items()}
     trend = pd.read_csv(out / "monthly_trend.csv")
     assert len(trend) == 3 * 8
+    missed = pd.read_csv(out / "monthly_missed.csv")
+    assert missed.groupby("standard")["job"].apply(list).to_dict() == {
+        k: v[2] for k, v in OCTOBER.items() if v[2]}
+    assert missed.set_index(["standard", "job"]).loc[("pm_compliance", "M5"),
+                                                     "what_happened"] == \
+        "not completed (due 2026-10-20)"
     html = (out / "monthly_report.html").read_text()
     assert html.count('<svg class="trend"') == 8
     assert "{{" not in html
