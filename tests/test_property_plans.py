@@ -171,6 +171,8 @@ def _features(plan: Plan) -> list[str]:
         "a late job": extra.get("late_jobs", 0) > 0,
         "an engineer with 2 routes": len({r.engineer for r in plan.routes}) < len(plan.routes),
         "a capacity drop": any(u.reason == UnassignedReason.CAPACITY for u in plan.unassigned),
+        "a job left for a lapsed certificate": any("certificate lapsed" in u.detail
+                                                   for u in plan.unassigned),
     }
     return [name for name, hit in found.items() if hit]
 
@@ -207,6 +209,10 @@ def _solver_plans_are_valid(gen: Generated) -> None:
         )
     for feature in _features(plan):
         event(f"plan has {feature}")
+    certified = {(e.id, s) for e in gen.problem.engineers for s in e.certified_until}
+    if any((r.engineer, s) in certified for r in plan.routes for st in r.stops
+           if isinstance(st, JobStop) for s in gen.problem.job(st.job).required_skills):
+        event("plan has a job done under a certificate")
 
 
 def test_solver_plans_are_valid() -> None:
