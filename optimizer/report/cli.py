@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer.io import write_text_atomic
+from optimizer.io import check_writable_dir, write_text_atomic
 from optimizer.report.history import parse_utc_offset, read_history
 from optimizer.report.monthly import MonthReport, monthly_report
 from optimizer.report.page import fmt_pct, render_monthly
@@ -67,12 +67,11 @@ def missed_table(report: MonthReport) -> pd.DataFrame:
 
 
 def _monthly(args: argparse.Namespace) -> int:
+    out = check_writable_dir(args.out)  # before reading, not after
     tz = parse_utc_offset(args.utc_offset) if args.utc_offset else None
     stockout = read_stockout(args.stockout) if args.stockout else None
     history = read_history(args.history)
     report = monthly_report(history, month=args.month, tz=tz, stockout=stockout)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "monthly_kpis.json", json.dumps(report.to_json(), indent=1) + "\n")
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     write_text_atomic(out / "monthly_report.html", render_monthly(report, generated_at=stamp))

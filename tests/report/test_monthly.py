@@ -253,6 +253,10 @@ def test_cli_writes_the_four_files(tmp_path: Path, records: Path,
     # bad input: exit code 2 and the problem named
     assert main(["report", "monthly", str(tmp_path / "none.csv"), "-o", str(out)]) == 2
     assert "none.csv: no such file" in capsys.readouterr().err
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert main(["report", "monthly", str(HISTORY), "-o", str(blocker)]) == 2
+    assert "exists and is not a directory" in capsys.readouterr().err
 
 
 def test_the_demo_history_reports_october(tmp_path: Path) -> None:
