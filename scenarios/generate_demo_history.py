@@ -5,11 +5,13 @@ service system would export it for the monthly report (shared/contract/MAINTENAN
 row per job done or closed from 2026-05-01 to 2026-11-23 -- repairs (some critical), installations
 and the preventive maintenance of the installed base.
 
-Customers and assets come from ``scenarios/demo/assets.csv`` when it is there (the installed
-base of the PM demo); otherwise 1,500 assets of 600 customers are drawn with the same ids
-(``C00001``..., ``A000001``...). Each asset's maintenance falls due every 91 days (critical) or
-182 days (general); visits are done on or before their due date apart from a few late ones and
-a few closed undone. Reactive work follows a weekday/weekend rhythm; the service is good but
+Customers and assets come from the PM demo's installed base
+(``scenarios/demo/maintenance/assets.csv``) when it is there; otherwise 1,500 assets of 600
+customers are drawn with the same ids (``C0001``..., ``A000001``...). Each asset's visits run
+back from its ``last_pm_date`` (so the history ends where the installed base says the last
+visit was), each serving the due date its predecessor set (91 days for critical equipment,
+182 otherwise), mostly a little early, a few late; a third of the assets now overdue were
+closed undone. Reactive work follows a weekday/weekend rhythm; the service is good but
 not perfect, with a worse August (holidays: slower response, more late repairs) so that the
 trend charts have something to show. Every edge the report must handle occurs: jobs without
 ``responded_at``, cancelled jobs never visited, maintenance completed in the month after it
@@ -29,6 +31,7 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 DEMO_DIR = HERE / "demo"
+ASSETS = DEMO_DIR / "maintenance" / "assets.csv"  # the PM demo's installed base
 SEED = 20261124
 TZ = timezone(timedelta(hours=8))
 FIRST, LAST = date(2026, 5, 1), date(2026, 11, 23)
@@ -37,24 +40,31 @@ COLUMNS = ["job", "kind", "priority", "customer", "reported_at", "responded_at",
            "asset", "due_date"]
 
 
-def installed_base(rng: np.random.Generator, demo_dir: Path) -> pd.DataFrame:
-    """``asset, customer, criticality, cycle_days``: the PM demo's, or drawn with its ids."""
-    path = demo_dir / "assets.csv"
-    if path.exists():
+def installed_base(rng: np.random.Generator, path: Path | None) -> pd.DataFrame:
+    """``asset, customer, criticality, cycle_days, last_pm_date`` (a date or None): the PM
+    demo's installed base, or 1,500 assets of 600 customers drawn with its ids."""
+    if path is not None and path.exists():
         assets = pd.read_csv(path, dtype=str, keep_default_na=False)
-        cycle = pd.to_numeric(assets.get("cycle_days", pd.Series([""] * len(assets))),
-                              errors="coerce")
+        cycle = pd.to_numeric(assets["cycle_days"], errors="coerce") if "cycle_days" in \
+            assets else pd.Series(np.nan, index=assets.index)
         default = np.where(assets["criticality"] == "critical", 91, 182)
         assets["cycle_days"] = np.where(cycle.notna(), cycle, default).astype(int)
-        return assets[["asset", "customer", "criticality", "cycle_days"]]
+        last = assets.get("last_pm_date", pd.Series("", index=assets.index))
+        assets["last_pm_date"] = [date.fromisoformat(x) if x else None for x in last]
+        return assets[["asset", "customer", "criticality", "cycle_days", "last_pm_date"]]
     n_assets, n_customers = 1500, 600
     owner = rng.choice(n_customers, size=n_assets, p=_weights(rng, n_customers))
     critical = rng.random(n_assets) < 0.25
+    cycle = np.where(critical, 91, 182)
+    back = (rng.random(n_assets) * cycle * 1.05).astype(int)  # a few overdue
+    never = rng.random(n_assets) < 0.01
     return pd.DataFrame({
         "asset": [f"A{k + 1:06d}" for k in range(n_assets)],
-        "customer": [f"C{int(c) + 1:05d}" for c in owner],
+        "customer": [f"C{int(c) + 1:04d}" for c in owner],
         "criticality": np.where(critical, "critical", "general"),
-        "cycle_days": np.where(critical, 91, 182),
+        "cycle_days": cycle,
+        "last_pm_date": [None if n else LAST - timedelta(days=int(b))
+                         for n, b in zip(never, back, strict=True)],
     })
 
 
@@ -135,42 +145,49 @@ def _satisfaction(rng: np.random.Generator, row: dict, late: bool) -> None:
 
 
 def maintenance_visits(rng: np.random.Generator, assets: pd.DataFrame) -> list[dict]:
-    """Every visit of the installed base due in the period, as done (or closed undone)."""
+    """Each asset's visits back from its ``last_pm_date`` (the installed base's own record) to
+    the start of the period: each visit served the due date its predecessor set (visit +
+    cycle), mostly a little early, sometimes late; assets now overdue were closed undone
+    once in three (the customer refused access)."""
     rows: list[dict] = []
     for a in assets.itertuples(index=False):
+        if a.last_pm_date is None:
+            continue
         cycle = int(a.cycle_days)
-        due = FIRST + timedelta(days=int(rng.integers(0, cycle)))
-        while due <= LAST + timedelta(days=30):
-            late = rng.random() < (0.08 if _august(due) else 0.035)
-            offset = int(rng.integers(1, 15)) if late else -int(rng.integers(0, 21))
-            visit = due + timedelta(days=offset)
-            created = datetime.combine(visit - timedelta(days=int(rng.integers(30, 45))),
-                                       time(9), TZ)
-            row = {"kind": "maintenance",
-                   "priority": "high" if a.criticality == "critical" else "normal",
-                   "customer": a.customer, "asset": a.asset, "due_date": due.isoformat(),
-                   "reported_at": _iso(created)}
-            if rng.random() < 0.01:  # closed undone: the customer refused access
-                if due <= LAST:
-                    rows.append(row)
-            elif FIRST <= visit <= LAST:
-                start = datetime.combine(visit, time(8), TZ) + timedelta(
-                    minutes=int(rng.integers(0, 8 * 60)))
-                row["arrived_at"] = _iso(start)
-                row["completed_at"] = _iso(start + timedelta(minutes=int(rng.integers(30, 120))))
-                if rng.random() < 0.2:
-                    need = int(rng.integers(1, 3))
-                    row["parts_needed"], row["parts_on_time"] = need, need - int(
-                        rng.binomial(need, 0.01))
-                _satisfaction(rng, row, late=late)
-                rows.append(row)
-            due = visit + timedelta(days=cycle)
+        priority = "high" if a.criticality == "critical" else "normal"
+        base = {"kind": "maintenance", "priority": priority, "customer": a.customer,
+                "asset": a.asset}
+        due = a.last_pm_date + timedelta(days=cycle)
+        if due <= LAST and rng.random() < 1 / 3:
+            rows.append({**base, "due_date": due.isoformat(),
+                         "reported_at": _iso(datetime.combine(due - timedelta(days=40), time(9),
+                                                              TZ))})
+        visit = a.last_pm_date
+        while visit >= FIRST:
+            late = rng.random() < (0.08 if _august(visit) else 0.035)
+            shift = int(rng.integers(1, 15)) if late else -int(rng.integers(0, 21))
+            due = visit - timedelta(days=shift)  # the due date this visit served
+            rows.append(_visit(rng, base, visit, due, late))
+            visit = due - timedelta(days=cycle)  # the visit before set that due date
     return rows
 
 
-def generate(seed: int = SEED, demo_dir: Path = DEMO_DIR) -> pd.DataFrame:
+def _visit(rng: np.random.Generator, base: dict, visit: date, due: date, late: bool) -> dict:
+    created = datetime.combine(visit - timedelta(days=int(rng.integers(30, 45))), time(9), TZ)
+    start = datetime.combine(visit, time(8), TZ) + timedelta(minutes=int(rng.integers(0, 480)))
+    row = {**base, "due_date": due.isoformat(), "reported_at": _iso(created),
+           "arrived_at": _iso(start),
+           "completed_at": _iso(start + timedelta(minutes=int(rng.integers(30, 120))))}
+    if rng.random() < 0.2:
+        need = int(rng.integers(1, 3))
+        row["parts_needed"], row["parts_on_time"] = need, need - int(rng.binomial(need, 0.01))
+    _satisfaction(rng, row, late=late)
+    return row
+
+
+def generate(seed: int = SEED, assets_csv: Path | None = ASSETS) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    assets = installed_base(rng, demo_dir)
+    assets = installed_base(rng, assets_csv)
     customers = sorted(set(assets["customer"]))
     rows = [r for r in reactive_jobs(rng, customers) if r] + maintenance_visits(rng, assets)
     frame = pd.DataFrame(rows).reindex(columns=COLUMNS)
@@ -185,8 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(DEMO_DIR / "history.csv"))
     ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--assets", type=Path, default=ASSETS,
+                    help="the installed base (default scenarios/demo/maintenance/assets.csv; "
+                         "drawn when it is not there)")
     args = ap.parse_args(argv)
-    frame = generate(args.seed, Path(args.out).parent)
+    frame = generate(args.seed, args.assets)
     frame.to_csv(args.out, index=False)
     print(f"{args.out}: {len(frame)} jobs, {frame['kind'].value_counts().to_dict()}")
     return 0

@@ -276,6 +276,24 @@ def test_the_demo_generator_is_seeded(tmp_path: Path) -> None:
         from generate_demo_history import generate  # a script beside the demo, not a module
     finally:
         sys.path.pop(0)
-    a, b = generate(7, tmp_path), generate(7, tmp_path)
+    a, b = generate(7, tmp_path / "none.csv"), generate(7, tmp_path / "none.csv")
     pd.testing.assert_frame_equal(a, b)
     assert a["job"].is_unique and set(a["kind"]) == {"repair", "installation", "maintenance"}
+    # with an installed base: each asset's last visit is its last_pm_date, visits serve the
+    # due date the one before set (visit + cycle)
+    base = tmp_path / "assets.csv"
+    pd.DataFrame({"asset": ["A1", "A2", "A3"], "customer": ["C1", "C1", "C2"],
+                  "criticality": ["critical", "general", "general"], "cycle_days": ["", "", ""],
+                  "last_pm_date": ["2026-11-20", "2026-09-30", ""]}).to_csv(base, index=False)
+    h = generate(7, base)
+    assert set(h["customer"]) == {"C1", "C2"}
+    pm = h[h["kind"] == "maintenance"].copy()
+    pm["done"] = pd.to_datetime(pm["completed_at"].str[:10])
+    assert set(pm["asset"]) <= {"A1", "A2"}
+    for asset, cycle, last in (("A1", 91, "2026-11-20"), ("A2", 182, "2026-09-30")):
+        visits = pm[(pm["asset"] == asset) & pm["done"].notna()].sort_values("done")
+        assert str(visits["done"].max().date()) == last
+        prev = visits["done"].tolist()
+        dues = pd.to_datetime(visits["due_date"]).tolist()
+        for before, due in zip(prev, dues[1:], strict=False):
+            assert (due - before).days == cycle
