@@ -8,7 +8,8 @@ known in the morning. The replay:
 1. plans the static requests with ``optimizer.dispatch.solve`` (``--initial-time`` s; greedy
    insertion, with a note, if the solver gives nothing usable);
 2. at each release time ``now`` sends the requests revealed then as ``job_added`` events to
-   ``optimizer.reoptimize.reoptimize`` (solver path ``--time-limit`` s); the plan is executed
+   ``optimizer.dispatcher.reoptimize.reoptimize`` (solver path ``--time-limit`` s); the plan is
+   executed
    as planned, so whatever ended before ``now`` becomes history;
 3. the day's final plan is measured in the instance's own units (distance and least duration,
    as ``benchmarks.trsp``) against the static best-known solution (``bks.csv``): the gap is the
@@ -37,8 +38,9 @@ import numpy as np
 
 from benchmarks.common import data_dir, gap_pct, log, print_table, select, write_csv
 from optimizer.compile import compile_problem
-from optimizer.events import Events, JobAdded
-from optimizer.insertion import board_plan, greedy_plan_routes
+from optimizer.dispatcher.events import Events, JobAdded
+from optimizer.dispatcher.reoptimize import ReoptimizeOptions, reoptimize
+from optimizer.insertion.board import board_plan, greedy_plan_routes
 from optimizer.instances.grid import at_minute
 from optimizer.instances.pillac import (
     TIME_SCALE,
@@ -50,7 +52,6 @@ from optimizer.instances.pillac import (
     to_problem,
 )
 from optimizer.models import JobStop, Plan, Problem
-from optimizer.reoptimize import ReoptimizeOptions, reoptimize
 from optimizer.validate import validate
 
 DEFAULT = ["C101", "R101", "RC101"]

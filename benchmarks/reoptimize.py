@@ -25,10 +25,10 @@ from typing import Any
 
 from benchmarks.common import write_csv
 from optimizer.compile import compile_problem
-from optimizer.events import Events
-from optimizer.insertion import board_plan, greedy_plan_routes
+from optimizer.dispatcher.events import Events
+from optimizer.dispatcher.reoptimize import ReoptimizeOptions, reoptimize
+from optimizer.insertion.board import board_plan, greedy_plan_routes
 from optimizer.models import JobStop, Plan, Problem
-from optimizer.reoptimize import ReoptimizeOptions, reoptimize
 from optimizer.synthetic import generate_problem
 from optimizer.validate import validate
 

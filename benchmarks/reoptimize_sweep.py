@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from optimizer.compile import compile_problem
-from optimizer.events import Events
-from optimizer.insertion import board_plan, greedy_plan_routes
+from optimizer.dispatcher.events import Events
+from optimizer.dispatcher.reoptimize import ReoptimizeOptions, reoptimize
+from optimizer.insertion.board import board_plan, greedy_plan_routes
 from optimizer.models import JobStop, Plan, Problem
-from optimizer.reoptimize import ReoptimizeOptions, reoptimize
 from optimizer.synthetic import generate_problem, synthetic_events
 from optimizer.validate import validate
 

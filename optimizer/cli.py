@@ -16,12 +16,12 @@ from optimizer.errors import InputError, OptimizerError, SolverError
 
 # Modules that provide ``register(subparsers) -> None``. Each sets ``func`` on its parsers.
 _COMMAND_MODULES = [
-    "optimizer.dispatch_cli",
+    "optimizer.dispatch.cli",
     "optimizer.parts.cli",
-    "optimizer.dispatcher_cli",
-    "optimizer.service_cli",
-    "optimizer.batch_cli",
-    "optimizer.scenario_cli",
+    "optimizer.dispatcher.cli",
+    "optimizer.service.cli",
+    "optimizer.batch.cli",
+    "optimizer.scenario.cli",
     "optimizer.report.cli",
 ]
 

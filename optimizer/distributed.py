@@ -23,8 +23,8 @@ from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
 
 from optimizer.dispatch.options import SolveOptions
+from optimizer.dispatch.territories import solve_by_territory
 from optimizer.models import Plan, Problem
-from optimizer.partition import solve_by_territory
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -157,7 +157,8 @@ def solve_partitioned(
 ) -> Plan:
     """Solve ``problem`` territory by territory in parallel; one contract plan comes back.
 
-    See :mod:`optimizer.partition` for how territories, stock and borders are handled. The
+    See :mod:`optimizer.dispatch.territories` for how territories, stock and borders are
+    handled. The
     merged plan's ``solver`` holds ``partitions``, per-territory sizes and wall times, and how
     many border jobs were offered and placed.
     """

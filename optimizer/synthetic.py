@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import numpy as np
 
-from optimizer.events import Events
+from optimizer.dispatcher.events import Events
 from optimizer.models import (
     Break,
     Depot,

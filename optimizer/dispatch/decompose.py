@@ -3,8 +3,8 @@
 OR-Tools routing with breaks, several windows and parts slows down sharply with the size of
 one model (first solutions of a 300-job, 30-engineer day take ~10 s on this machine, 1,000
 jobs find none in 30 s), so above ``DECOMPOSE_JOBS`` jobs the problem is cut with
-``optimizer.partition`` (k-means territories of about ``PART_JOBS`` jobs, engineers shared by
-work, depot stock split exactly between territories, a border pass that offers each
+``optimizer.dispatch.territories`` (k-means territories of about ``PART_JOBS`` jobs, engineers
+shared by work, depot stock split exactly between territories, a border pass that offers each
 territory's left-out jobs to its neighbour, and a merge with KPIs over the whole problem).
 
 Territories are independent, so each round (first solves, then border passes) runs them on
@@ -81,7 +81,7 @@ def solve_territory(sub: Problem, opts: SolveOptions, border: bool = False) -> P
     from optimizer.dispatch.solve import _solve_single
 
     if not sub.jobs or not sub.engineers:
-        from optimizer.partition import empty_plan
+        from optimizer.dispatch.territories import empty_plan
 
         return empty_plan(sub)
     plan = _solve_single(sub, replace(opts, progress=None))
@@ -129,7 +129,7 @@ def solve_decomposed(
     t0: float,
 ) -> Plan:
     """Partition, solve the territories (in parallel), merge (see module docstring)."""
-    from optimizer.partition import solve_by_territory
+    from optimizer.dispatch.territories import solve_by_territory
 
     log = options.progress or (lambda _m: None)
     n_parts = n_parts_for(problem)

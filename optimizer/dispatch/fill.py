@@ -2,8 +2,9 @@
 
 The routing search stalls early on large days (guided local search stops finding
 improvements long before its time limit), leaving jobs unassigned that still fit between the
-planned visits. A cheapest-insertion pass (the dispatcher's repair in ``optimizer.reoptimize``,
-run with no events, before the day starts) places them in a fraction of a second: on a
+planned visits. A cheapest-insertion pass (the dispatcher's repair in
+``optimizer.dispatcher.reoptimize``, run with no events, before the day starts) places them
+in a fraction of a second: on a
 1,000-job day it adds about 7 % more jobs.
 
 A job that finds no gap may take the place of one lower-priority job (which is then placed
@@ -60,8 +61,8 @@ def fill_plan(
     if not starts:
         return plan
     # Local imports: reoptimize itself calls the solver.
-    from optimizer.events import Events
-    from optimizer.reoptimize import ReoptimizeOptions, reoptimize
+    from optimizer.dispatcher.events import Events
+    from optimizer.dispatcher.reoptimize import ReoptimizeOptions, reoptimize
     from optimizer.validate import validate
 
     t0 = time.perf_counter()

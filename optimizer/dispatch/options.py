@@ -1,6 +1,6 @@
 """Options of the dispatch solver: limits, seed, warm start and stability.
 
-This is the solver's public surface; re-optimisation (``optimizer.reoptimize``), the
+This is the solver's public surface; re-optimisation (``optimizer.dispatcher.reoptimize``), the
 nightly batch and the service all drive the solver through it.
 """
 

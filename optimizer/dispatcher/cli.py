@@ -50,8 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _reoptimize(args: argparse.Namespace) -> int:
-    from optimizer.events import Events
-    from optimizer.reoptimize import ReoptimizeOptions, reoptimize
+    from optimizer.dispatcher.events import Events
+    from optimizer.dispatcher.reoptimize import ReoptimizeOptions, reoptimize
 
     problem = read_problem(args.problem)
     plan = read_plan(args.plan)
@@ -77,7 +77,7 @@ def _reoptimize(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from optimizer.explain import explain_plan
+    from optimizer.dispatcher.explain import explain_plan
 
     problem, plan = read_problem(args.problem), read_plan(args.plan)
     check_output_file(args.output)
@@ -89,8 +89,8 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _slots(args: argparse.Namespace) -> int:
+    from optimizer.dispatcher.slots import coverage, offer_slots
     from optimizer.models import Job
-    from optimizer.slots import coverage, offer_slots
 
     problem = read_problem(args.problem)
     job = parse_model(Job, read_json(args.job), source=str(args.job))

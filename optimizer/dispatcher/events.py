@@ -2,7 +2,7 @@
 
 An events file holds ``now`` and what happened since the plan was dispatched: seven event
 types in a list discriminated by ``type``. :class:`Diff` is what the dispatcher must tell
-engineers and customers after :func:`optimizer.reoptimize.reoptimize`.
+engineers and customers after :func:`optimizer.dispatcher.reoptimize.reoptimize`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Why a job is unassigned, and the cheapest single change that would place it.
 
 For every unassigned job, each kind of relaxation is tried by *actually* re-inserting the job
-into the plan's routes (the vectorised evaluator of ``optimizer.insertion``, never the solver):
+into the plan's routes (the vectorised evaluator of ``optimizer.insertion.board``, never the
+solver):
 
 - ``window``: its time windows widened by N minutes (N the least that works);
 - ``overtime``: N more minutes of overtime for engineer E;
@@ -24,7 +25,7 @@ import numpy as np
 
 from optimizer.certificates import lapsed, local_day
 from optimizer.compile import NO_CERT_LIMIT, PRIORITY_TIER, Compiled, compile_problem
-from optimizer.insertion import (
+from optimizer.insertion.board import (
     BIG,
     Board,
     Frozen,

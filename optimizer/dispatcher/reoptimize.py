@@ -40,8 +40,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from optimizer.compile import PRIORITY_TIER, Compiled, compile_problem
-from optimizer.errors import InputError
-from optimizer.events import (
+from optimizer.dispatcher.events import (
     Diff,
     EngineerPosition,
     EngineerUnavailable,
@@ -54,7 +53,8 @@ from optimizer.events import (
     Reassigned,
     Retimed,
 )
-from optimizer.insertion import (
+from optimizer.errors import InputError
+from optimizer.insertion.board import (
     BIG,
     Board,
     Frozen,
@@ -1423,7 +1423,7 @@ def _score(x: _Repaired, plan: Plan) -> tuple[tuple[int, ...], float]:
     minute, ``LATE_WEIGHT`` per minute after a due and the stability costs against the
     dispatched plan (``reassign_cost`` per job on another engineer, ``retime_cost_per_min`` per
     minute a job on the same engineer moved)."""
-    from optimizer.insertion import LATE_WEIGHT
+    from optimizer.insertion.board import LATE_WEIGHT
 
     c, opt = x.c, x.opt
     minute = float(np.mean(c.cost_per_hour)) / 60.0 if c.n_engineers else 0.0

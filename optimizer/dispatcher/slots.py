@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from optimizer.compile import compile_problem
+from optimizer.dispatcher.explain import board_from_plan
 from optimizer.errors import InputError
-from optimizer.explain import board_from_plan
 from optimizer.models import Job, Plan, Problem
 
 

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimizer.dispatch.territories import kmeans
 from optimizer.errors import InputError
 from optimizer.models import Depot, Engineer, Job, Location, Problem
-from optimizer.partition import kmeans
 from optimizer.scenario.data import ScenarioData
 from optimizer.scenario.models import (
     AddEngineers,

@@ -32,8 +32,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from optimizer.dispatcher.events import Events
 from optimizer.errors import InfeasibleError, InputError, OptimizerError
-from optimizer.events import Events
 from optimizer.models import Plan, Problem, describe_validation_error
 from optimizer.service.engine import Engine, NotAvailable
 from optimizer.service.jobs import SolveRunner
@@ -598,7 +598,7 @@ def _install_routes(app: FastAPI, store: PlanStore, runner: SolveRunner, max_wai
         events = Events(now=body.now, events=list(body.events))
         kwargs: dict[str, Any] = {}
         if body.options is not None:
-            from optimizer.reoptimize import ReoptimizeOptions
+            from optimizer.dispatcher.reoptimize import ReoptimizeOptions
 
             kwargs["options"] = ReoptimizeOptions(**body.options.model_dump())
         try:

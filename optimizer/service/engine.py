@@ -1,8 +1,9 @@
 """The engine functions the service calls, looked up when called.
 
 The service drives the same public functions a library user calls: ``optimizer.dispatch.solve``,
-``optimizer.reoptimize.reoptimize``, ``optimizer.slots.offer_slots`` and
-``optimizer.explain.explain_plan`` / ``objective_breakdown``. They are imported at call time, so
+``optimizer.dispatcher.reoptimize.reoptimize``, ``optimizer.dispatcher.slots.offer_slots`` and
+``optimizer.dispatcher.explain.explain_plan`` / ``objective_breakdown``. They are imported at
+call time, so
 the service starts even while one of them is missing; a call to a missing one raises
 :class:`NotAvailable`, which the app answers with 501.
 """
@@ -40,10 +41,10 @@ class Engine:
     """Where each capability lives: ``(module, function)``, or a callable (tests wrap one)."""
 
     solve: Target = ("optimizer.dispatch", "solve")
-    reoptimize: Target = ("optimizer.reoptimize", "reoptimize")
-    offer_slots: Target = ("optimizer.slots", "offer_slots")
-    explain_plan: Target = ("optimizer.explain", "explain_plan")
-    objective_breakdown: Target = ("optimizer.explain", "objective_breakdown")
+    reoptimize: Target = ("optimizer.dispatcher.reoptimize", "reoptimize")
+    offer_slots: Target = ("optimizer.dispatcher.slots", "offer_slots")
+    explain_plan: Target = ("optimizer.dispatcher.explain", "explain_plan")
+    objective_breakdown: Target = ("optimizer.dispatcher.explain", "objective_breakdown")
 
     def function(self, capability: str) -> Callable[..., Any]:
         """The function of ``capability`` (:class:`NotAvailable` if it is not there)."""

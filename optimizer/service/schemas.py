@@ -1,7 +1,7 @@
 """Request and response bodies of the dispatch service.
 
 They wrap the contract models (``optimizer.models``: Problem, Job, Plan) and the event models
-(``optimizer.events``) and add only what the service itself needs: ids, versions, status,
+(``optimizer.dispatcher.events``) and add only what the service itself needs: ids, versions, status,
 history and the error envelope.
 """
 
@@ -11,10 +11,10 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PositiveInt
 
-from optimizer.events import Diff, Event
-from optimizer.explain import Breakdown
+from optimizer.dispatcher.events import Diff, Event
+from optimizer.dispatcher.explain import Breakdown
+from optimizer.dispatcher.slots import SlotOffer
 from optimizer.models import Job, Plan, Problem
-from optimizer.slots import SlotOffer
 
 DEFAULT_TIME_LIMIT_S = 30.0
 
@@ -112,7 +112,8 @@ class PlanResource(_Out):
 
 
 class StabilitySettings(_Body):
-    """What moving jobs costs in a re-optimisation (``optimizer.reoptimize.ReoptimizeOptions``;
+    """What moving jobs costs in a re-optimisation
+    (``optimizer.dispatcher.reoptimize.ReoptimizeOptions``;
     travel minutes are the unit of cost)."""
 
     reassign_cost: float = Field(default=240.0, ge=0, description="a job leaves its engineer")

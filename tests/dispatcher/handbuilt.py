@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from optimizer.events import Events
+from optimizer.dispatcher.events import Events
 
 TZ = timezone(timedelta(hours=8))
 PTS = {"H": (31.20, 121.40), "A": (31.21, 121.41), "B": (31.22, 121.42),

@@ -6,9 +6,9 @@ import pytest
 
 from benchmarks.common import shared_dir
 from benchmarks.dynamic_trsp import read_release_dates, replay
+from optimizer.dispatcher.reoptimize import ReoptimizeOptions
 from optimizer.instances.pillac import read_pillac, request_id
 from optimizer.models import JobStop
-from optimizer.reoptimize import ReoptimizeOptions
 
 FOLDER = shared_dir() / "data" / "trsp-pillac"
 NAME = "C101.100_25-5-5-5"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from optimizer.compile import compile_problem
-from optimizer.explain import explain_plan, objective_breakdown
-from optimizer.insertion import board_plan, greedy_plan_routes
-from optimizer.slots import offer_slots
+from optimizer.dispatcher.explain import explain_plan, objective_breakdown
+from optimizer.dispatcher.slots import offer_slots
+from optimizer.insertion.board import board_plan, greedy_plan_routes
 from optimizer.synthetic import generate_problem
 
 

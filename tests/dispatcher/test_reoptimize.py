@@ -9,11 +9,11 @@ import pytest
 
 from optimizer.cli import main
 from optimizer.compile import compile_problem
+from optimizer.dispatcher.events import Events
+from optimizer.dispatcher.reoptimize import ReoptimizeOptions, reoptimize
 from optimizer.errors import InputError
-from optimizer.events import Events
-from optimizer.insertion import board_plan, greedy_plan_routes
+from optimizer.insertion.board import board_plan, greedy_plan_routes
 from optimizer.models import JobStop, Plan, Problem
-from optimizer.reoptimize import ReoptimizeOptions, reoptimize
 from optimizer.synthetic import generate_problem, synthetic_events
 from optimizer.validate import format_violations, validate
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from optimizer.dispatcher.reoptimize import ReoptimizeOptions, reoptimize
 from optimizer.kpis import compute_kpis
 from optimizer.models import (
     BreakStop,
@@ -20,7 +21,6 @@ from optimizer.models import (
     SolverInfo,
     Stop,
 )
-from optimizer.reoptimize import ReoptimizeOptions, reoptimize
 from optimizer.travel import travel_matrix
 from optimizer.validate import format_violations, validate
 

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 import optimizer.dispatch
-import optimizer.reoptimize as reopt
+import optimizer.dispatcher.reoptimize as reopt
 from optimizer.compile import compile_problem
-from optimizer.insertion import greedy_plan_routes
+from optimizer.dispatcher.reoptimize import ReoptimizeOptions, reoptimize
+from optimizer.insertion.board import greedy_plan_routes
 from optimizer.models import Plan
-from optimizer.reoptimize import ReoptimizeOptions, reoptimize
 from optimizer.synthetic import synthetic_events
 from optimizer.validate import format_violations, validate
 

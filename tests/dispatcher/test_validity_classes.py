@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from optimizer.dispatcher.reoptimize import ReoptimizeOptions, reoptimize
 from optimizer.kpis import compute_kpis
 from optimizer.models import (
     DepotStop,
@@ -19,7 +20,6 @@ from optimizer.models import (
     Stop,
     Unassigned,
 )
-from optimizer.reoptimize import ReoptimizeOptions, reoptimize
 from optimizer.travel import travel_matrix
 from optimizer.validate import format_violations, validate
 

@@ -8,9 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from partition_helpers import contract_problem, generated
 
-from optimizer.kpis import compute_kpis
-from optimizer.models import Plan, Problem, SolverInfo, Unassigned, UnassignedReason
-from optimizer.partition import (
+from optimizer.dispatch.territories import (
     border_round,
     default_n_parts,
     kmeans,
@@ -18,6 +16,8 @@ from optimizer.partition import (
     partition_problem,
     split_stock,
 )
+from optimizer.kpis import compute_kpis
+from optimizer.models import Plan, Problem, SolverInfo, Unassigned, UnassignedReason
 from optimizer.validate import validate
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from optimizer.compile import compile_problem
-from optimizer.insertion import greedy_plan_routes
+from optimizer.insertion.board import greedy_plan_routes
 from tests.dispatch.helpers import east, engineer, job, problem
 
 

@@ -38,9 +38,9 @@ def solver_missing() -> str | None:
 def reoptimize_missing() -> str | None:
     """Why the real re-optimisation cannot run here (None when it can)."""
     try:
-        from optimizer.reoptimize import reoptimize  # noqa: F401
+        from optimizer.dispatcher.reoptimize import reoptimize  # noqa: F401
     except ImportError as exc:
-        return f"optimizer.reoptimize is not there yet ({exc})"
+        return f"optimizer.dispatcher.reoptimize is not there yet ({exc})"
     return solver_missing()
 
 

@@ -25,7 +25,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from service_helpers import example_plan, reoptimize_missing, solver_missing, wait_for
 
-from optimizer.events import Diff
+from optimizer.dispatcher.events import Diff
 from optimizer.models import Plan, Problem
 from optimizer.service.app import create_app
 from optimizer.service.engine import Engine

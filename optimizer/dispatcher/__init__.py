@@ -1,0 +1,1 @@
+"""The dispatcher's day: events, re-optimisation, explanations and slots."""
