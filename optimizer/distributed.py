@@ -23,7 +23,8 @@ from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
 
 from optimizer.dispatch.options import SolveOptions
-from optimizer.dispatch.territories import solve_by_territory
+from optimizer.dispatch.solve import solve
+from optimizer.dispatch.territories import TerritoryRun
 from optimizer.models import Plan, Problem
 
 T = TypeVar("T")
@@ -155,16 +156,16 @@ def solve_partitioned(
     border: bool = True,
     max_offer_km: float | None = None,
 ) -> Plan:
-    """Solve ``problem`` territory by territory in parallel; one contract plan comes back.
+    """Solve ``problem`` territory by territory on the chosen executor; one contract plan.
 
-    See :mod:`optimizer.dispatch.territories` for how territories, stock and borders are
-    handled. The
-    merged plan's ``solver`` holds ``partitions``, per-territory sizes and wall times, and how
-    many border jobs were offered and placed.
+    The same solve as :func:`optimizer.dispatch.solve` on a large day (territories, border
+    pass, merge, then the fill pass over the whole day), with the territory solves run where
+    ``executor`` says: see :mod:`optimizer.dispatch.territories` for how territories, stock
+    and borders are handled. The plan's ``solver`` holds ``partitions``, per-territory sizes
+    and wall times, and how many border jobs were offered and placed.
     """
     options = options or SolveOptions()
     with mapper(executor, workers=workers, scheduler=scheduler) as run:
-        return solve_by_territory(
-            problem, options, run, n_parts=n_parts, regions=regions, seed=seed,
-            border=border, max_offer_km=max_offer_km,
-        )
+        return solve(problem, options, territories=TerritoryRun(
+            map_fn=run, n_parts=n_parts, regions=regions, seed=seed, border=border,
+            max_offer_km=max_offer_km))

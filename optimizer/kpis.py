@@ -30,6 +30,7 @@ from optimizer.models import (
     Job,
     JobStop,
     Kpis,
+    Plan,
     Priority,
     Problem,
     Route,
@@ -135,3 +136,18 @@ def compute_kpis(
         unassigned_by_priority=unassigned_by_priority,
         on_time_pct_by_priority={p: _pct(ok, n) for p, (ok, n) in by_priority_due.items() if n > 0},
     )
+
+
+TIERS = (Priority.CRITICAL, Priority.HIGH, Priority.NORMAL, Priority.LOW)
+
+
+def served_by_tier(problem: Problem, plan: Plan) -> tuple[int, ...]:
+    """Jobs served, compared in order: pinned, critical, critical by their ``due`` (the
+    emergency standard comes before lower-priority work), then high, normal, low."""
+    start = {s.job: s.start for r in plan.routes for s in r.stops if isinstance(s, JobStop)}
+    jobs = [j for j in problem.jobs if j.id in start]
+    pinned = sum(1 for j in jobs if j.pinned is not None)
+    critical = [j for j in jobs if j.priority == Priority.CRITICAL]
+    on_time = sum(1 for j in critical if j.due is None or start[j.id] <= j.due)
+    return (pinned, len(critical), on_time,
+            *(sum(1 for j in jobs if j.priority == t) for t in TIERS[1:]))

@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from optimizer.points import match_points
+
 CONTRACT_VERSION = 1
 
 # Sane ranges of the contract's numbers (docs/reliability.md). Every float must be finite
@@ -311,12 +313,7 @@ class Problem(_Model):
         raise KeyError(job_id)
 
 
-MATCH_TOLERANCE_DEG = 1e-6
-
-
 def _unmatched_locations(problem: Problem) -> list[str]:
-    from optimizer.travel import match_points  # local: travel imports models
-
     travel = problem.travel
     assert isinstance(travel, MatrixTravel)
     errors = []

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.models import HaversineTravel, Location, MatrixTravel
+from optimizer.points import match_points
 
 EARTH_RADIUS_KM = 6371.0088
-MATCH_TOLERANCE_DEG = 1e-6
 
 
 @dataclass(frozen=True)
@@ -101,28 +101,6 @@ def leg_minutes(travel: HaversineTravel, a: Location, b: Location) -> int:
     """Minutes of one haversine leg, exactly as the matrix computes it."""
     m = haversine_matrix(travel, np.array([a.lat, b.lat]), np.array([a.lon, b.lon]))
     return int(m.minutes[0, 1])
-
-
-def match_points(travel: MatrixTravel, locations: Sequence[Location]) -> np.ndarray:
-    """Index of the matrix point each location matches (within 1e-6 degrees), or -1."""
-    if not locations:
-        return np.zeros(0, dtype=np.int64)
-    plat = np.array([p.lat for p in travel.points])
-    plon = np.array([p.lon for p in travel.points])
-    lat = np.array([loc.lat for loc in locations])
-    lon = np.array([loc.lon for loc in locations])
-    out = np.full(len(locations), -1, dtype=np.int64)
-    # Sort points by latitude and search the tolerance band: O((n + m) log n).
-    order = np.argsort(plat, kind="stable")
-    slat = plat[order]
-    lo = np.searchsorted(slat, lat - MATCH_TOLERANCE_DEG, side="left")
-    hi = np.searchsorted(slat, lat + MATCH_TOLERANCE_DEG, side="right")
-    for k in range(len(locations)):
-        for cand in order[lo[k] : hi[k]]:
-            if abs(plon[cand] - lon[k]) <= MATCH_TOLERANCE_DEG:
-                out[k] = cand
-                break
-    return out
 
 
 def matrix_travel(travel: MatrixTravel, locations: Sequence[Location]) -> TravelMatrix:

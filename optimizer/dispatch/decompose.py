@@ -1,4 +1,4 @@
-"""Large problems: solve by territory, each territory a small routing model.
+"""Large problems: solve by territory, each territory one small routing model.
 
 OR-Tools routing with breaks, several windows and parts slows down sharply with the size of
 one model (first solutions of a 300-job, 30-engineer day take ~10 s on this machine, 1,000
@@ -6,16 +6,18 @@ jobs find none in 30 s), so above ``DECOMPOSE_JOBS`` jobs the problem is cut wit
 ``optimizer.dispatch.territories`` (k-means territories of about ``PART_JOBS`` jobs, engineers
 shared by work, depot stock split exactly between territories, a border pass that offers each
 territory's left-out jobs to its neighbour, and a merge with KPIs over the whole problem).
+Each territory is one routing model (:func:`solve_territory`): never cut again.
 
 Territories are independent, so each round (first solves, then border passes) runs them on
-``SolveOptions.workers`` processes (default: the CPUs this process may use, at most
+``SolveOptions.workers`` local processes (default: the CPUs this process may use, at most
 ``MAX_WORKERS``; started by ``optimizer.workers``: they die with this process, and one that
-dies fails the plan with ``WorkerDied`` rather than hanging it).
-The wall-clock budget is shared out by *waves* of ``workers`` territories:
-the first round gets ``FIRST_ROUND_SHARE`` of what is left, the border round the rest. With 2
-workers each territory gets about twice the search time of a serial run. Under a work limit
-every territory solve is deterministic and its inputs do not depend on the order or process in
-which the others ran, so the plan is the same with any number of workers.
+dies fails the plan with ``WorkerDied`` rather than hanging it), or on the map a caller gives
+(``optimizer.distributed``: a Dask cluster).
+The wall-clock budget is shared out by *waves* of ``workers`` territories: the first round
+gets ``FIRST_ROUND_SHARE`` of what is left, the border round the rest. With 2 workers each
+territory gets about twice the search time of a serial run. Under a work limit every
+territory solve is deterministic and its inputs do not depend on the order or process in
+which the others ran, so the plan is the same with any number of workers and any map.
 """
 
 from __future__ import annotations
@@ -29,34 +31,22 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from optimizer.dispatch.fill import served_by_tier
 from optimizer.dispatch.options import SolveOptions
-from optimizer.models import (
-    JobStop,
-    Plan,
-    Problem,
-    SolverInfo,
-    Unassigned,
-    UnassignedReason,
+from optimizer.dispatch.single_model import solve_single
+from optimizer.dispatch.territories import (
+    TerritoryRun,
+    empty_plan,
+    n_parts_for,
+    solve_by_territory,
 )
+from optimizer.models import Plan, Problem
 from optimizer.workers import map_all, process_pool, stop
 
-DECOMPOSE_JOBS = 250
-PART_JOBS = 100
 # Measured on the 1,000-job day (seeds 0 and 1, 60 s) once territories kept to their time:
 # 0.75 left 8-10 fewer jobs than before (border passes took time the final fill pass uses
 # better), 1.0 (border passes at their 0.2 s minimum) 2-6 fewer, 0.9 the same within noise.
 FIRST_ROUND_SHARE = 0.9
 MAX_WORKERS = 2
-
-
-def n_parts_for(problem: Problem) -> int:
-    """Territories of about ``PART_JOBS`` jobs, at most one per engineer."""
-    return max(1, min(len(problem.engineers), math.ceil(len(problem.jobs) / PART_JOBS)))
-
-
-def should_decompose(problem: Problem) -> bool:
-    return len(problem.jobs) > DECOMPOSE_JOBS and len(problem.engineers) > 1
 
 
 def n_workers(options: SolveOptions, n_parts: int) -> int:
@@ -72,74 +62,35 @@ def n_workers(options: SolveOptions, n_parts: int) -> int:
     return max(1, min(cpus, MAX_WORKERS, n_parts))
 
 
-def solve_territory(sub: Problem, opts: SolveOptions, border: bool = False) -> Plan:
-    """One territory with the single-model solver (module level, so that it can be pickled).
-
-    In the border pass (``border``) the warm start is the territory's own first plan, valid
-    for ``sub``; if the new plan serves fewer jobs (by tier) that first plan is kept.
-    """
-    from optimizer.dispatch.solve import _solve_single
-
+def solve_territory(sub: Problem, opts: SolveOptions) -> Plan:
+    """One territory with the single-model solver (module level, so that it can be pickled)."""
     if not sub.jobs or not sub.engineers:
-        from optimizer.dispatch.territories import empty_plan
-
         return empty_plan(sub)
-    plan = _solve_single(sub, replace(opts, progress=None))
-    warm = opts.initial_plan
-    if border and warm is not None and served_by_tier(sub, warm) > served_by_tier(sub, plan):
-        # A border pass whose warm start the model rejected (or that ran out of time) must not
-        # undo its territory's first plan: keep those routes, the offered jobs unassigned.
-        return _plan_from_routes(sub, warm)
-    return plan
-
-
-def _first_item(item: tuple[Problem, SolveOptions]) -> Plan:
-    return solve_territory(*item)
-
-
-def _border_item(item: tuple[Problem, SolveOptions]) -> Plan:
-    return solve_territory(*item, border=True)
-
-
-def _plan_from_routes(sub: Problem, warm: Plan) -> Plan:
-    """``warm``'s routes as a plan of ``sub``: every other job unassigned for capacity."""
-    from optimizer.kpis import compute_kpis
-
-    served = {s.job for r in warm.routes for s in r.stops if isinstance(s, JobStop)}
-    left = {u.job: u for u in warm.unassigned}
-    unassigned = [
-        left.get(j.id)
-        or Unassigned(job=j.id, reason=UnassignedReason.CAPACITY, detail="not placed")
-        for j in sub.jobs
-        if j.id not in served
-    ]
-    routes = list(warm.routes)
-    return Plan(
-        problem_id=sub.id,
-        routes=routes,
-        unassigned=unassigned,
-        kpis=compute_kpis(sub, routes, unassigned),
-        solver=SolverInfo(status="warm_start_kept", wall_s=0.0),
-    )
+    return solve_single(sub, replace(opts, progress=None))
 
 
 def solve_decomposed(
     problem: Problem,
     options: SolveOptions,
     t0: float,
+    run: TerritoryRun | None = None,
 ) -> Plan:
-    """Partition, solve the territories (in parallel), merge (see module docstring)."""
-    from optimizer.dispatch.territories import solve_by_territory
+    """Partition, solve the territories (in parallel), merge (see module docstring).
 
+    ``run``: where and how (a caller's map, e.g. Dask, and the cut); None: local processes."""
     log = options.progress or (lambda _m: None)
-    n_parts = n_parts_for(problem)
-    workers = n_workers(options, n_parts)
+    n_parts = n_parts_for(problem) if run is None or run.n_parts is None else run.n_parts
+    if run is None:
+        workers = n_workers(options, n_parts)
+    else:
+        workers = max(1, min(options.workers or n_parts, n_parts))
     deadline = t0 + options.time_limit_s * 0.95 - 0.5  # territories overrun under load
     rounds = {"n": 0}
     # Started now so that the workers start up while the territories are being cut.
-    pool: ProcessPoolExecutor | None = process_pool(workers) if workers > 1 else None
+    pool: ProcessPoolExecutor | None = process_pool(workers) \
+        if run is None and workers > 1 else None
 
-    def run(fn: Callable[[Any], Plan], items: Sequence[Any]) -> list[Plan]:
+    def budgeted(fn: Callable[[Any], Plan], items: Sequence[Any]) -> list[Plan]:
         rounds["n"] += 1
         first = rounds["n"] == 1
         waves = max(1, math.ceil(len(items) / workers))
@@ -147,18 +98,23 @@ def solve_decomposed(
         share = max(0.2, left * (FIRST_ROUND_SHARE if first else 1.0) / waves)
         stage = "territories" if first else "border passes"
         log(
-            f"dispatch: {len(items)} {stage} on {workers} process(es)"
+            f"dispatch: {len(items)} {stage} on {workers} "
+            + ("process(es)" if run is None else "worker(s)")
             + ("" if options.max_solutions or options.max_iterations else f", {share:.1f} s each")
         )
         items = [(sub, replace(opts, time_limit_s=share)) for sub, opts in items]
-        call = _first_item if first else _border_item  # stands for ``fn``, with the round
+        if run is not None:
+            return run.map_fn(fn, items)
         if pool is None or len(items) == 1:
-            return [call(x) for x in items]
-        return map_all(pool, call, items, what="a territory solve's process")
+            return [fn(x) for x in items]
+        return map_all(pool, fn, items, what="a territory solve's process")
 
+    how = run or TerritoryRun(map_fn=budgeted)
     try:
         plan = solve_by_territory(
-            problem, options, run, n_parts=n_parts, seed=options.seed, solve_fn=solve_territory
+            problem, options, budgeted, solve_fn=solve_territory, n_parts=n_parts,
+            regions=how.regions, seed=options.seed if how.seed is None else how.seed,
+            border=how.border, max_offer_km=how.max_offer_km,
         )
     except BaseException:
         if pool is not None:

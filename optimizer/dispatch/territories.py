@@ -1,7 +1,8 @@
 """Split a dispatch problem by territory, solve the parts, merge them into one contract plan.
 
-A large nightly problem is cut into territories that are solved independently (in parallel by
-``optimizer.distributed``):
+A large day (more than ``DECOMPOSE_JOBS`` jobs) is cut into territories of about ``PART_JOBS``
+jobs that are solved independently, in parallel (local processes or a Dask cluster: see
+``optimizer.dispatch.decompose``):
 
 1. **Territories.** Engineers and jobs are grouped by a region the caller gives (a mapping from
    engineer and job id to a region label) or, when none is given, by a seeded k-means clustering
@@ -19,13 +20,15 @@ A large nightly problem is cut into territories that are solved independently (i
 4. **Merge.** Routes and unassigned jobs are concatenated in the problem's order, and the KPIs
    are recomputed over the whole problem with :func:`optimizer.kpis.compute_kpis`.
 
-The functions here are pure; :func:`solve_by_territory` takes the ``map`` that runs the solves
-(serially, or on a Dask cluster) so that the same plan comes out whichever runs it.
+The functions here are pure and never import the solver: :func:`solve_by_territory` takes the
+function that solves one territory and the ``map`` that runs the solves (serially, on local
+processes or on a Dask cluster), so that the same plan comes out whichever runs it.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -33,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from optimizer.dispatch.options import SolveOptions
-from optimizer.kpis import compute_kpis
+from optimizer.kpis import compute_kpis, served_by_tier
 from optimizer.models import (
     DepotStop,
     Engineer,
@@ -48,8 +51,8 @@ from optimizer.models import (
 )
 from optimizer.travel import EARTH_RADIUS_KM, great_circle_km_from
 
-#: Default territory size when the number of parts is not given.
-JOBS_PER_PART = 300
+DECOMPOSE_JOBS = 250  # above this many jobs (and with 2+ engineers) a day is cut
+PART_JOBS = 100  # jobs a territory, about
 
 Stock = dict[str, dict[str, int]]  # depot id -> part -> qty
 MapFn = Callable[[Callable[..., Any], Sequence[Any]], list[Any]]
@@ -157,9 +160,14 @@ def _largest_remainder(total: int, weights: np.ndarray, minimum: np.ndarray) -> 
 # --------------------------------------------------------------------------- territories
 
 
-def default_n_parts(problem: Problem) -> int:
-    """About :data:`JOBS_PER_PART` jobs a territory, never more territories than engineers."""
-    return max(1, min(len(problem.engineers), math.ceil(len(problem.jobs) / JOBS_PER_PART)))
+def n_parts_for(problem: Problem) -> int:
+    """Territories of about :data:`PART_JOBS` jobs, at most one per engineer."""
+    return max(1, min(len(problem.engineers), math.ceil(len(problem.jobs) / PART_JOBS)))
+
+
+def should_decompose(problem: Problem) -> bool:
+    """Whether ``solve`` cuts ``problem`` into territories (one routing model is too slow)."""
+    return len(problem.jobs) > DECOMPOSE_JOBS and len(problem.engineers) > 1
 
 
 def _qualified(engineer: Engineer, job: Job) -> bool:
@@ -319,7 +327,7 @@ def partition_problem(
 
     ``regions`` maps engineer and job ids to region labels (ids left out join the nearest
     region); without it, ``n_parts`` k-means clusters of the job locations (default
-    :func:`default_n_parts`), seeded by ``seed``.
+    :func:`n_parts_for`), seeded by ``seed``.
     """
     if n_parts is not None and n_parts < 1:
         raise ValueError(f"n_parts must be >= 1, got {n_parts}")
@@ -336,7 +344,7 @@ def partition_problem(
             for c in range(k)
         ])
     else:
-        k = default_n_parts(problem) if n_parts is None else n_parts
+        k = n_parts_for(problem) if n_parts is None else n_parts
         k = max(1, min(k, len(jobs) or 1, len(engineers) or 1))
         job_part = kmeans(xy_jobs, k, seed) if len(jobs) else np.zeros(0, np.int64)
         k = int(job_part.max()) + 1 if len(jobs) else 1
@@ -577,13 +585,39 @@ def empty_plan(sub: Problem) -> Plan:
                 solver=SolverInfo(status="empty", wall_s=0.0))
 
 
-def solve_part(sub: Problem, options: SolveOptions) -> Plan:
-    """Solve one territory (runs on a worker)."""
-    if not sub.jobs or not sub.engineers:
-        return empty_plan(sub)
-    from optimizer.dispatch import solve
+def keep_first_plan(sub: Problem, warm: Plan) -> Plan:
+    """``warm``'s routes as a plan of ``sub``: every other job unassigned for capacity."""
+    served = {s.job for r in warm.routes for s in r.stops if isinstance(s, JobStop)}
+    left = {u.job: u for u in warm.unassigned}
+    unassigned = [
+        left.get(j.id)
+        or Unassigned(job=j.id, reason=UnassignedReason.CAPACITY, detail="not placed")
+        for j in sub.jobs
+        if j.id not in served
+    ]
+    routes = list(warm.routes)
+    return Plan(
+        problem_id=sub.id,
+        routes=routes,
+        unassigned=unassigned,
+        kpis=compute_kpis(sub, routes, unassigned),
+        solver=SolverInfo(status="warm_start_kept", wall_s=0.0),
+    )
 
-    return solve(sub, options)
+
+@dataclass(frozen=True)
+class TerritoryRun:
+    """How to cut and where to solve: ``map_fn(fn, items) -> results in order`` runs the
+    territory solves (local processes, Dask, serial); ``n_parts`` (None: :func:`n_parts_for`),
+    ``regions`` (engineer and job id -> label) and ``seed`` (None: the solve's) shape the cut;
+    ``border`` enables the border pass, ``max_offer_km`` bounds how far a job is offered."""
+
+    map_fn: MapFn
+    n_parts: int | None = None
+    regions: Mapping[str, str] | None = None
+    seed: int | None = None
+    border: bool = True
+    max_offer_km: float | None = None
 
 
 def solve_by_territory(
@@ -591,20 +625,23 @@ def solve_by_territory(
     options: SolveOptions,
     map_fn: MapFn,
     *,
+    solve_fn: Callable[[Problem, SolveOptions], Plan],
     n_parts: int | None = None,
     regions: Mapping[str, str] | None = None,
     seed: int = 0,
     border: bool = True,
     max_offer_km: float | None = None,
-    solve_fn: Callable[[Problem, SolveOptions], Plan] = solve_part,
 ) -> Plan:
     """Partition, solve the territories with ``map_fn(fn, [(sub, options), ...])``, merge.
 
-    ``map_fn`` returns results in input order; serial and Dask maps give the same plan.
+    ``solve_fn(sub, options)`` plans one territory (module level, so that it can be
+    pickled); it is never this module's business which solver that is. ``map_fn`` returns
+    results in input order; serial, process-pool and Dask maps give the same plan. In the
+    border pass a territory whose new plan serves fewer jobs (by tier) than its first plan
+    keeps the first plan's routes (its warm start), the offered jobs unassigned.
     """
-    import time
-
     t0 = time.perf_counter()
+    n_parts = n_parts_for(problem) if n_parts is None else n_parts
     parting = partition_problem(problem, n_parts, regions=regions, seed=seed)
     subs = [t.problem for t in parting.territories]
     plans = map_fn(_star(solve_fn), [(s, options_for(s, options)) for s in subs])
@@ -620,7 +657,14 @@ def solve_by_territory(
                     restrict_plan(plans[q], round2.problems[q]) if plans[q].routes else None))
                 for q in keys
             ]
-            border_plans = dict(zip(keys, map_fn(_star(solve_fn), args), strict=True))
+            for q, (sub, opts), plan in zip(keys, args, map_fn(_star(solve_fn), args),
+                                            strict=True):
+                warm = opts.initial_plan
+                if warm is not None and served_by_tier(sub, warm) > served_by_tier(sub, plan):
+                    # A border pass whose warm start the model rejected (or that ran out of
+                    # time) must not undo its territory's first plan.
+                    plan = keep_first_plan(sub, warm)
+                border_plans[q] = plan
     return merge_plans(parting, plans, round2, border_plans, wall_s=time.perf_counter() - t0)
 
 

@@ -1,7 +1,8 @@
 """What-if scenarios: change the base data, run the nightly plan, compare the KPIs."""
 
 from optimizer.scenario.apply import apply_change, apply_changes
-from optimizer.scenario.compare import Comparison, compare_kpis, write_comparison
+from optimizer.scenario.chart import write_comparison
+from optimizer.scenario.compare import Comparison, compare_kpis
 from optimizer.scenario.data import ScenarioData, load_base, write_data
 from optimizer.scenario.models import Change, Region, Scenario
 from optimizer.scenario.reader import read_scenario

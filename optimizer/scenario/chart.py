@@ -1,14 +1,24 @@
-"""The comparison as a self-contained HTML page: a table and an inline SVG bar chart.
+"""The comparison as a self-contained HTML page (a table and an inline SVG bar chart), and
+the comparison's files (CSV, JSON, HTML).
 
 No scripts, no external styles or fonts: the file opens anywhere and prints as it shows.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from html import escape
+from pathlib import Path
 
-from optimizer.scenario.compare import Comparison, _fmt, headline_metrics
+from optimizer.io import write_text_atomic
+from optimizer.scenario.compare import (
+    Comparison,
+    _fmt,
+    comparison_csv,
+    comparison_dict,
+    headline_metrics,
+)
 
 #: Colour-blind-safe palette (Okabe-Ito), one colour per scenario.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
@@ -121,3 +131,18 @@ def comparison_html(c: Comparison, title: str = "Scenario comparison") -> str:
         f"<h2>All KPIs</h2>{_table(c)}"
         "<p>diff = scenario − base; diff % = diff / |base|.</p></body></html>\n"
     )
+
+
+def write_comparison(c: Comparison, out_dir: str | Path, title: str = "Scenario comparison"
+                     ) -> list[Path]:
+    """Write comparison.csv, comparison.json and comparison.html into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "comparison.csv": comparison_csv(c),
+        "comparison.json": json.dumps(comparison_dict(c), indent=1) + "\n",
+        "comparison.html": comparison_html(c, title=title),
+    }
+    for name, text in files.items():
+        write_text_atomic(out / name, text)
+    return [out / n for n in files]

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-from optimizer.io import write_text_atomic
 
 BASE = "base"
 
@@ -157,23 +153,6 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
             for m in c.metrics
         ],
     }
-
-
-def write_comparison(c: Comparison, out_dir: str | Path, title: str = "Scenario comparison"
-                     ) -> list[Path]:
-    """Write comparison.csv, comparison.json and comparison.html into ``out_dir``."""
-    from optimizer.scenario.chart import comparison_html
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files = {
-        "comparison.csv": comparison_csv(c),
-        "comparison.json": json.dumps(comparison_dict(c), indent=1) + "\n",
-        "comparison.html": comparison_html(c, title=title),
-    }
-    for name, text in files.items():
-        write_text_atomic(out / name, text)
-    return [out / n for n in files]
 
 
 #: KPIs shown in the chart when present (matched on the last part of the dotted name; the

@@ -25,7 +25,8 @@ from optimizer.distributed import ExecutorSpec, mapper
 from optimizer.errors import InputError, OptimizerError
 from optimizer.io import write_text_atomic
 from optimizer.scenario.apply import apply_changes
-from optimizer.scenario.compare import BASE, Comparison, compare_kpis, write_comparison
+from optimizer.scenario.chart import write_comparison
+from optimizer.scenario.compare import BASE, Comparison, compare_kpis
 from optimizer.scenario.data import ScenarioData, load_base, write_data
 from optimizer.scenario.models import Scenario
 from optimizer.scenario.reader import read_scenario

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field, PositiveInt
 
 from optimizer.dispatcher.events import Diff, Event
 from optimizer.dispatcher.explain import Breakdown
@@ -116,7 +116,9 @@ class StabilitySettings(_Body):
     (``optimizer.dispatcher.reoptimize.ReoptimizeOptions``;
     travel minutes are the unit of cost)."""
 
-    reassign_cost: float = Field(default=240.0, ge=0, description="a job leaves its engineer")
+    reassign_cost_min: float = Field(
+        default=240.0, ge=0, validation_alias=AliasChoices("reassign_cost_min", "reassign_cost"),
+        description="a job leaves its engineer (travel minutes; also read as reassign_cost)")
     retime_cost_per_min: float = Field(
         default=0.1, ge=0, description="per minute a kept job moves"
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 import optimizer.dispatch.decompose as decompose
+import optimizer.dispatch.territories as territories
 from optimizer.dispatch import SolveOptions, solve
-from optimizer.dispatch.fill import served_by_tier
+from optimizer.kpis import served_by_tier
 from optimizer.synthetic import generate_problem
 from optimizer.validate import validate
 
@@ -14,8 +15,8 @@ from optimizer.validate import validate
 @pytest.fixture
 def small_territories(monkeypatch: pytest.MonkeyPatch) -> None:
     """Decompose a 60-job day into 3 territories of about 20 jobs."""
-    monkeypatch.setattr(decompose, "DECOMPOSE_JOBS", 30)
-    monkeypatch.setattr(decompose, "PART_JOBS", 20)
+    monkeypatch.setattr(territories, "DECOMPOSE_JOBS", 30)
+    monkeypatch.setattr(territories, "PART_JOBS", 20)
 
 
 @pytest.mark.usefixtures("small_territories")
@@ -72,7 +73,7 @@ def test_warm_start_keeps_jobs_served_with_a_tool_picked_up_for_another() -> Non
     # pick-up per job, so B gets its own at the same depot stop, not left out of the warm start.
     from optimizer.compile import compile_problem
     from optimizer.dispatch.fill import insertion_plan
-    from optimizer.dispatch.solve import _warm_pickups
+    from optimizer.dispatch.single_model import _warm_pickups
     from tests.dispatch.helpers import east, engineer, job, problem
 
     depot = {"id": "D", "location": east(2), "tools": ["t"], "pickup_min": 5}
@@ -92,7 +93,7 @@ def test_warm_start_keeps_jobs_served_with_a_tool_picked_up_for_another() -> Non
 def test_border_pass_keeps_its_first_plan_when_worse() -> None:
     p = generate_problem(n_jobs=30, n_engineers=3, seed=2)
     first = solve(p, SolveOptions(max_solutions=20))
-    kept = decompose._plan_from_routes(p, first)
+    kept = territories.keep_first_plan(p, first)
     assert validate(p, kept) == []
     assert served_by_tier(p, kept) == served_by_tier(p, first)
     assert {u.job for u in kept.unassigned} == {u.job for u in first.unassigned}

@@ -102,7 +102,8 @@ def test_fill_lets_an_unassigned_critical_job_take_a_low_priority_jobs_place():
 
 
 def test_insertion_plan_serves_by_priority_and_is_valid():
-    from optimizer.dispatch.fill import insertion_plan, served_by_tier
+    from optimizer.dispatch.fill import insertion_plan
+    from optimizer.kpis import served_by_tier
     from optimizer.models import Problem
 
     problem = Problem.model_validate(_one_slot_day())
@@ -120,7 +121,8 @@ def test_the_search_accepts_a_cheapest_insertion_plan_as_warm_start():
     # Depot pick-ups of an insertion plan (the fill pass, the dispatcher's repair) may be at
     # a depot the model would not lay out for that job, and several jobs may share one
     # stop's tool: the warm start must still be a solution of the model.
-    from optimizer.dispatch.fill import insertion_plan, served_by_tier
+    from optimizer.dispatch.fill import insertion_plan
+    from optimizer.kpis import served_by_tier
 
     problem = generate_problem(120, 10, seed=2)
     greedy = insertion_plan(problem)
@@ -136,8 +138,8 @@ def test_the_search_accepts_a_cheapest_insertion_plan_as_warm_start():
 def test_ruin_and_recreate_serves_jobs_cheapest_insertion_leaves_out():
     from optimizer.compile import compile_problem
     from optimizer.dispatch.diagnose import diagnose
-    from optimizer.dispatch.fill import served_by_tier
     from optimizer.dispatch.read import read_unassigned
+    from optimizer.kpis import served_by_tier
 
     problem = generate_problem(120, 10, seed=4)
     c = compile_problem(problem)

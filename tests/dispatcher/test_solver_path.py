@@ -10,12 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import optimizer.dispatch
-import optimizer.dispatcher.reoptimize as reopt
+import optimizer.dispatcher.solver_path as solver_path
 from optimizer.compile import compile_problem
 from optimizer.dispatcher.reoptimize import ReoptimizeOptions, reoptimize
 from optimizer.insertion.board import greedy_plan_routes
-from optimizer.models import Plan
 from optimizer.synthetic import synthetic_events
 from optimizer.validate import format_violations, validate
 
@@ -27,14 +25,8 @@ FAST = {"solver_time_s": 0.5, "time_budget_s": None}
 @pytest.fixture
 def solver_wins(monkeypatch):
     """Every valid solver plan within the cap counts as better than the repair."""
-    monkeypatch.setattr(reopt, "_score",
+    monkeypatch.setattr(solver_path, "score",
                         lambda x, plan: ((0,), 0.0) if plan is x.repaired else ((1,), 0.0))
-
-
-def _skip_if_missing(plan: Plan) -> None:
-    note = str(plan.solver.model_dump().get("solver_note", ""))
-    if "NotImplementedError" in note:
-        pytest.skip(f"the dispatch solver is not implemented: {note}")
 
 
 def _reported(events) -> set[str]:
@@ -49,7 +41,6 @@ def test_solver_plan_is_valid_and_keeps_history(day, solver_wins, mix):  # noqa:
     events = synthetic_events(problem, plan, mix, 2.5)
     after, new_plan, diff = reoptimize(
         problem, plan, events, options=ReoptimizeOptions(max_moved_jobs=None, **FAST))
-    _skip_if_missing(new_plan)
     info = new_plan.solver.model_dump()
     assert info["path"] == "solver", info
     assert info["sub_engineers"] >= 1
@@ -67,24 +58,23 @@ def test_solver_path_honours_the_cap(day, solver_wins, cap):  # noqa: F811
     events = synthetic_events(problem, plan, "cancelled", 2.5)  # touches no job that stays
     after, new_plan, diff = reoptimize(
         problem, plan, events, options=ReoptimizeOptions(max_moved_jobs=cap, **FAST))
-    _skip_if_missing(new_plan)
     assert not validate(after, new_plan)
     assert len(diff.reassigned) + len(diff.unassigned) <= cap
     note = str(new_plan.solver.model_dump().get("solver_note", ""))
     assert new_plan.solver.model_dump()["path"] == "solver" or "over the cap" in note, note
 
 
-def test_solver_that_is_missing_leaves_the_repair(day, monkeypatch):  # noqa: F811
+def test_a_solver_that_fails_leaves_the_repair(day, monkeypatch):  # noqa: F811
     problem, plan = day
 
-    def missing(*_a, **_k):
-        raise NotImplementedError("not yet")
+    def failing(*_a, **_k):
+        raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(optimizer.dispatch, "solve", missing)
+    monkeypatch.setattr(solver_path, "solve", failing)
     events = synthetic_events(problem, plan, "unavailable+added", 2.5)
     after, new_plan, _ = reoptimize(problem, plan, events, options=ReoptimizeOptions(**FAST))
     info = new_plan.solver.model_dump()
-    assert info["path"] == "repair" and "NotImplementedError" in info["solver_note"]
+    assert info["path"] == "repair" and "RuntimeError: out of memory" in info["solver_note"]
     assert not validate(after, new_plan)
     repaired = reoptimize(problem, plan, events,
                           options=ReoptimizeOptions(solver_time_s=0.0))[1]
@@ -97,7 +87,7 @@ def test_solver_time_zero_is_repair_only(day, monkeypatch):  # noqa: F811
     def called(*_a, **_k):
         raise AssertionError("the solver was called")
 
-    monkeypatch.setattr(optimizer.dispatch, "solve", called)
+    monkeypatch.setattr(solver_path, "solve", called)
     events = synthetic_events(problem, plan, "cancelled", 2.5)
     _, new_plan, _ = reoptimize(problem, plan, events,
                                 options=ReoptimizeOptions(solver_time_s=0.0))

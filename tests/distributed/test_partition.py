@@ -10,9 +10,9 @@ from partition_helpers import contract_problem, generated
 
 from optimizer.dispatch.territories import (
     border_round,
-    default_n_parts,
     kmeans,
     merge_plans,
+    n_parts_for,
     partition_problem,
     split_stock,
 )
@@ -82,8 +82,9 @@ def test_partition_is_deterministic_and_seeded() -> None:
 
 def test_default_parts_and_one_part() -> None:
     problem = generated()
-    assert default_n_parts(problem) == 1
-    parting = partition_problem(problem)
+    assert n_parts_for(problem) == 3  # 240 jobs: territories of about 100 (PART_JOBS)
+    assert partition_problem(problem).n_parts == 3
+    parting = partition_problem(problem, 1)
     assert parting.n_parts == 1
     assert parting.territories[0].problem.jobs == problem.jobs
     with pytest.raises(ValueError, match="n_parts"):

@@ -9,8 +9,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from optimizer.scenario.chart import comparison_svg
-from optimizer.scenario.compare import compare_kpis, flatten_kpis, write_comparison
+from optimizer.scenario.chart import comparison_svg, write_comparison
+from optimizer.scenario.compare import compare_kpis, flatten_kpis
 
 NIGHTLY_LIKE = {
     "date": "2026-11-24",
