@@ -39,7 +39,7 @@ def no_solving(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("optimizer.batch.nightly.run_nightly", refuse)
     monkeypatch.setattr("optimizer.parts.cli.plan_policy", refuse)
     monkeypatch.setattr("optimizer.scenario.runner.run_scenarios", refuse)
-    monkeypatch.setattr("optimizer.explain.explain_plan", refuse)
+    monkeypatch.setattr("optimizer.dispatcher.explain.explain_plan", refuse)
 
 
 @pytest.mark.parametrize("command", ["plan", "nightly", "parts policy", "explain", "scenario"])
