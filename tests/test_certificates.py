@@ -20,10 +20,11 @@ from optimizer.cli import main
 from optimizer.compile import compile_problem
 from optimizer.dispatch.options import SolveOptions
 from optimizer.dispatch.solve import solve
+from optimizer.dispatcher.events import Events
+from optimizer.dispatcher.explain import explain_plan
+from optimizer.dispatcher.reoptimize import reoptimize
 from optimizer.errors import InputError
-from optimizer.events import Events
-from optimizer.explain import explain_plan
-from optimizer.insertion import board_plan, greedy_plan_routes
+from optimizer.insertion.board import board_plan, greedy_plan_routes
 from optimizer.kpis import compute_kpis
 from optimizer.models import (
     Plan,
@@ -32,7 +33,6 @@ from optimizer.models import (
     parse_certificates,
     parse_skill_levels,
 )
-from optimizer.reoptimize import reoptimize
 from optimizer.travel import travel_matrix
 from optimizer.validate import Rule, validate
 
