@@ -359,7 +359,7 @@ def run_nightly(
                               + "\n".join(violations[:20]))
         note.append(f"INVALID: {len(violations)} violations" if violations else "plan valid")
     policy = orders = None
-    supply_pct = stockout_pct = None
+    supply_pct = stockout_pct = planned_to = None
     with stages.stage("parts") as note:
         if parts is not None:
             committed = committed_demand(todays, plan, held, parts)
@@ -367,7 +367,7 @@ def run_nightly(
                                                       system_target=parts_system_target,
                                                       calibrate=parts_calibrate)
             policy, orders, supply_pct = outcome.policy, outcome.orders, outcome.on_time_pct
-            stockout_pct = outcome.stockout_backtested_pct
+            stockout_pct, planned_to = outcome.stockout_backtested_pct, outcome.planned_to
             notes.extend(outcome.notes)
             note.append(f"{0 if policy is None else len(policy)} policy rows, "
                         f"{0 if orders is None else len(orders)} order lines; "
@@ -377,7 +377,8 @@ def run_nightly(
     with stages.stage("kpis"):
         kpis = service_standards(todays, _day_plan(plan, todays, shift_index), policy=policy,
                                  orders=orders, parts=parts, supply_on_time_pct=supply_pct,
-                                 stockout_backtested_pct=stockout_pct)
+                                 stockout_backtested_pct=stockout_pct,
+                                 stockout_planned_to=planned_to)
         kpis = {"date": day.isoformat(), **kpis, "held_for_parts": len(held), "notes": notes}
     with stages.stage("report"):
         unassigned = unassigned_table(problem, plan)

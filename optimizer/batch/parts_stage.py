@@ -27,6 +27,7 @@ class PartsOutcome:
     on_time_pct: float | None = None  # the parts engine's on-time supply figure, if it has one
     stockout_backtested_pct: float | None = None  # a calibrated policy's in-sample stockout
     notes: tuple[str, ...] = field(default_factory=tuple)
+    planned_to: str | None = None  # the stockout target the policy (and its orders) meet
 
 
 def with_committed(parts: PartsData, committed: CommittedDemand) -> PartsData:
@@ -76,6 +77,7 @@ def policies_and_orders(parts: PartsData, committed: CommittedDemand, day: date,
     del day  # the parts engine plans as of the last demand date
     from optimizer.parts.orders import orders_for_today
     from optimizer.parts.plan import POLICY_COLUMNS, plan_policy
+    from optimizer.parts.policy import DEFAULT_CONFIG
 
     result = plan_policy(parts, system_target=system_target, calibrate=calibrate)
     orders = orders_for_today(with_committed(parts, committed), result)
@@ -83,16 +85,24 @@ def policies_and_orders(parts: PartsData, committed: CommittedDemand, day: date,
     notes: tuple[str, ...] = ()
     backtested = None
     cal = result.calibration
+    planned_to = (f"a {DEFAULT_CONFIG.target_stockout_rate:g} stockout rate at every "
+                  "part-location")
     if cal is not None and cal.holdout:
-        backtested = dict(zip(cal.grid, cal.realised, strict=True))[cal.planned_target]
-        notes = (f"parts: system view planned at {cal.planned_target:g} for an overall "
-                 f"{cal.goal:g} stockout rate (in sample over the last {cal.holdout} periods: "
-                 f"{backtested:.2%})",)
+        backtested = cal.expected_realised
+        warehouse = ("" if result.warehouse_target is None
+                     else f", warehouses at {result.warehouse_target:g}")
+        planned_to = (f"an overall {cal.goal:g} customer stockout rate (system view planned "
+                      f"at {cal.planned_target:.4g}{warehouse})")
+        notes = (f"parts: system view planned at {cal.planned_target:.4g}{warehouse} for an "
+                 f"overall {cal.goal:g} stockout rate (in sample over the last {cal.holdout} "
+                 f"periods: {backtested:.2%})",)
     elif cal is not None:
+        planned_to = f"an overall {cal.goal:g} stockout rate (system view, uncalibrated)"
         notes = (f"parts: too little history to calibrate; system view at {cal.goal:g}",)
     elif system_target is not None:
+        planned_to = f"an overall {system_target:g} stockout rate (system view, uncalibrated)"
         notes = (f"parts: system view at an overall {system_target:g} stockout rate "
                  "(uncalibrated)",)
     return PartsOutcome(policy.reset_index(drop=True), annotate_orders(orders, committed),
                         notes=notes, stockout_backtested_pct=None if backtested is None
-                        else round(100.0 * backtested, 3))
+                        else round(100.0 * backtested, 3), planned_to=planned_to)

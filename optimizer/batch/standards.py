@@ -189,13 +189,15 @@ def service_standards(
     parts: PartsData | None = None,
     supply_on_time_pct: float | None = None,
     stockout_backtested_pct: float | None = None,
+    stockout_planned_to: str | None = None,
 ) -> dict[str, Any]:
     """The ``kpis.json`` object: service standards with targets, then the plan's figures.
 
     ``supply_on_time_pct`` overrides the lead-time estimate when the parts engine gives one;
     ``stockout_backtested_pct`` the policy's expected stockout rate when the policy was
     calibrated (the rate its planned target realised in a backtest of the history: the
-    model's own expectation is what the calibration corrects).
+    model's own expectation is what the calibration corrects); ``stockout_planned_to`` says
+    which stockout target the policy, its orders and this figure were planned to.
     """
     k = compute_kpis(problem, plan.routes, plan.unassigned)
     reasons = Counter(u.reason.value for u in plan.unassigned)
@@ -205,6 +207,8 @@ def service_standards(
         stockout = stockout_backtested_pct
         stockout_basis = ("calibrated system view: the customer stockout rate its planned target "
                           "realised in a rolling backtest of the demand history")
+    if stockout_planned_to:
+        stockout_basis += f"; planned to {stockout_planned_to}"
     if supply_on_time_pct is not None:
         supply, basis = supply_on_time_pct, "the parts engine's figure"
     else:

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import InputError
-from optimizer.parts.calibrate import Calibration, calibrate_target, initial_arrivals
+from optimizer.parts.calibrate import Calibration, initial_arrivals
+from optimizer.parts.coupling import calibrate_network, plan_network
 from optimizer.parts.data import PartsData
-from optimizer.parts.echelon import plan_multi_echelon
 from optimizer.parts.plan import rebalance
 from optimizer.parts.policy import DEFAULT_CONFIG, PolicyConfig, PolicyTable
 from optimizer.parts.series import CompiledSeries, compile_series
@@ -127,6 +127,8 @@ def backtest(
                                        else system_target)
     if planned_target is not None:
         summary["planned_system_target"] = planned_target
+    if plan.warehouse_target is not None:
+        summary["warehouse_target"] = plan.warehouse_target
     if budget is not None:
         summary["budget"] = float(budget)
     summary["test_periods"] = float(test_T)
@@ -145,6 +147,7 @@ class RollingPlans:
     effective_lead_time: np.ndarray  # of the last plan
     calibration: Calibration | None
     planned_target: float | None
+    warehouse_target: float | None = None  # warehouses' own stockout rate, if calibrated
 
 
 def rolling_plans(cs: CompiledSeries, train_T: int, config: PolicyConfig = DEFAULT_CONFIG,
@@ -160,27 +163,25 @@ def rolling_plans(cs: CompiledSeries, train_T: int, config: PolicyConfig = DEFAU
     table = None
     calibration = None
     planned_target = system_target
+    warehouse_target = None
+    if calibrate:
+        assert system_target is not None
+        warehouse_target, calibration = calibrate_network(
+            cs, train_T, system_target, config, replan_every or train_T, progress)
+        planned_target = calibration.planned_target
     eff_lt = cs.inputs.lead_time
     for i, start in enumerate(plans):
         end = plans[i + 1] if i + 1 < len(plans) else test_T
-        table, eff_lt, _ = plan_multi_echelon(Y[:, : train_T + start], cs.inputs, cs.depth,
-                                              cs.parent_row, config)
-        inputs = replace(cs.inputs, lead_time=eff_lt)
-        if calibrate and calibration is None:
-            assert system_target is not None
-            calibration = calibrate_target(Y[:, :train_T], inputs, system_target, config=config,
-                                           replan_every=replan_every or train_T,
-                                           progress=progress,
-                                           customer_share=cs.customer_share(0, train_T))
-            planned_target = calibration.planned_target
-        table, _ = rebalance(table, inputs, planned_target, budget)
+        plan = plan_network(cs, train_T + start, config, warehouse_target)
+        eff_lt = plan.effective_lead_time
+        table, _ = rebalance(plan.table, plan.inputs, planned_target, budget, plan.floor)
         s[:, start:end] = table.reorder_point[:, None]
         S[:, start:end] = table.order_up_to[:, None]
         Q[:, start:end] = table.order_qty[:, None]
         if progress and len(plans) > 1:
             progress(f"backtest: plan {i + 1}/{len(plans)}")
     assert table is not None
-    return RollingPlans(table, s, S, Q, eff_lt, calibration, planned_target)
+    return RollingPlans(table, s, S, Q, eff_lt, calibration, planned_target, warehouse_target)
 
 
 def by_class(per: pd.DataFrame, target: float = 0.01) -> pd.DataFrame:

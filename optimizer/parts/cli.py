@@ -18,11 +18,16 @@ from optimizer.parts.plan import POLICY_COLUMNS, plan_policy, summary_table
 from optimizer.parts.policy import PolicyConfig
 from optimizer.parts.simulate import QUOTE_QUANTILE, UnmetDemand
 
+#: What ``optimizer parts policy|orders|backtest`` plans for without --per-item or --budget:
+#: the overall stockout rate of the mission, at the least investment (system view, calibrated).
+DEFAULT_SYSTEM_TARGET = 0.01
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("data_dir", metavar="DATA_DIR", help="parts data directory (see PARTS.md)")
     p.add_argument("--target", type=float, default=0.01,
-                   help="stockout-rate target per part-location (default 0.01)")
+                   help="with --per-item: the stockout-rate target of every part-location "
+                        "(default 0.01)")
     p.add_argument("--bucket", choices=[b.value for b in Bucket], default=None,
                    help="demand bucket; detected from the dates when omitted")
 
@@ -30,13 +35,18 @@ def _common(p: argparse.ArgumentParser) -> None:
 def _system(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--system-target", type=float, default=None,
-                   help="re-balance for this overall (criticality-weighted) stockout rate")
+                   help="overall stockout rate (customer units) to plan for at the least "
+                        "investment (default 0.01)")
     g.add_argument("--budget", type=float, default=None,
                    help="re-balance for the lowest stockout rate within this investment")
+    g.add_argument("--per-item", action="store_true",
+                   help="one policy per part-location at --target each, no system view")
+    p.add_argument("--no-calibrate", action="store_true",
+                   help="plan the overall target as the model expects it (fast; the model's "
+                        "expectation is biased low on real demand) instead of at the planned "
+                        "target that realised it in a rolling backtest of the history")
     p.add_argument("--calibrate", action="store_true",
-                   help="with --system-target: plan at the target that realised it in a "
-                        "rolling backtest of the history (the model's own expectation is "
-                        "biased low on real demand)")
+                   help="kept for scripts: calibration is the default with an overall target")
 
 
 def _progress(line: str) -> None:
@@ -44,8 +54,18 @@ def _progress(line: str) -> None:
 
 
 def _check_system(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    if args.calibrate and args.system_target is None:
-        p.error("--calibrate needs --system-target (the overall stockout rate to reach)")
+    """Resolve the planning mode into ``system_target``, ``budget`` and ``calibrate``."""
+    if args.calibrate and args.no_calibrate:
+        p.error("--calibrate and --no-calibrate contradict each other")
+    if args.calibrate and (args.per_item or args.budget is not None):
+        p.error("--calibrate needs an overall target (--system-target), not "
+                + ("--per-item" if args.per_item else "--budget"))
+    if args.per_item or args.budget is not None:
+        args.calibrate = False
+        return
+    if args.system_target is None:
+        args.system_target = DEFAULT_SYSTEM_TARGET
+    args.calibrate = not args.no_calibrate
 
 
 def _print_calibration(cal: Calibration | None) -> None:
@@ -137,8 +157,26 @@ def _plan(args: argparse.Namespace):
     config = PolicyConfig(target_stockout_rate=args.target)
     result = plan_policy(data, config, system_target=args.system_target, budget=args.budget,
                          calibrate=args.calibrate, progress=_progress)
+    print(f"planned to: {_planned_to(args)}")
     _print_calibration(result.calibration)
+    _print_warehouse(result.warehouse_target)
     return data, result
+
+
+def _print_warehouse(target: float | None) -> None:
+    if target is not None:
+        print(f"warehouses held at a {target:g} stockout rate on their depots' orders (the "
+              "calibration's least in-sample stock at the goal; the depots carry the rest)")
+
+
+def _planned_to(args: argparse.Namespace) -> str:
+    if args.per_item:
+        return f"a {args.target:g} stockout rate at every part-location (--per-item)"
+    if args.budget is not None:
+        return f"the lowest overall stockout rate within a budget of {args.budget:,.2f}"
+    how = ("calibrated on the history" if args.calibrate
+           else "the model's expectation, uncalibrated")
+    return f"an overall {args.system_target:g} stockout rate at the least investment ({how})"
 
 
 def cmd_policy(args: argparse.Namespace) -> int:
@@ -179,6 +217,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                    replan_every=args.replan_every, seed=args.seed,
                    quote_quantile=args.quote_quantile, system_target=args.system_target,
                    budget=args.budget, calibrate=args.calibrate, progress=_progress)
+    print(f"planned to: {_planned_to(args)}")
     _print_calibration(res.calibration)
     if (summary := _warning_summary(data)) is not None:
         print(summary)

@@ -101,10 +101,10 @@ def simulate_network(
     S_all = np.asarray(order_up_to, dtype=float)
     Q_all = np.asarray(order_qty, dtype=float)
 
-    horizon = T + int(lead.max(initial=0)) + 2
+    init = None if initial_arrivals is None else np.asarray(initial_arrivals, dtype=float)
+    horizon = max(T + int(lead.max(initial=0)) + 2, 0 if init is None else init.shape[1])
     arrivals = np.zeros((n, horizon))
-    if initial_arrivals is not None:
-        init = np.asarray(initial_arrivals, dtype=float)
+    if init is not None:
         arrivals[:, : init.shape[1]] += init
     on_order = arrivals.sum(axis=1)  # ordered, not yet received (a depot's includes owed)
     on_hand = (np.maximum(_at(S_all, 0) - on_order, 0.0) if initial_on_hand is None

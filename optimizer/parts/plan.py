@@ -12,14 +12,14 @@ outcome.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from optimizer.parts.calibrate import Calibration, calibrate_target
+from optimizer.parts.calibrate import Calibration
 from optimizer.parts.classify import classify_abc
-from optimizer.parts.echelon import plan_multi_echelon
+from optimizer.parts.coupling import calibrate_network, plan_network
 from optimizer.parts.policy import DEFAULT_CONFIG, PolicyConfig, PolicyTable, SeriesInputs
 from optimizer.parts.series import CompiledSeries, compile_series
 from optimizer.parts.system import SystemCurve, budget_what_if, optimise_system
@@ -40,6 +40,7 @@ class PolicyResult:
     effective_lead_time: np.ndarray  # periods, including upstream delay
     curve: SystemCurve | None = None
     calibration: Calibration | None = None  # how the planned overall target was chosen
+    warehouse_target: float | None = None  # warehouses' own stockout rate, if calibrated
 
     def budget_what_if(self, factors: tuple[float, ...] = (0.8, 0.9, 1.0, 1.1)) -> pd.DataFrame:
         """Expected overall stockout rate if the total investment were scaled by each factor."""
@@ -56,6 +57,7 @@ def plan_policy(
     system_target: float | None = None, budget: float | None = None,
     series: CompiledSeries | None = None, calibrate: bool = False,
     calibration_replan_every: int | None = None, progress: Callable[[str], None] | None = None,
+    warehouse_target: float | None = None,
 ) -> PolicyResult:
     """Policies for every stocked (location, part) of ``data`` from demand up to ``until``.
 
@@ -63,29 +65,33 @@ def plan_policy(
     ``calibrate``: plan the system view at the planned target whose in-sample rolling
     backtest on this history realises ``system_target`` (re-planned every
     ``calibration_replan_every`` periods; default: at most 24 plans; ``progress`` gets a
-    line per plan).
+    line per plan); it also picks the warehouses' own stockout rate
+    (:mod:`optimizer.parts.coupling`), else ``warehouse_target`` (None: every location at
+    the config's target, the warehouse counted in the system view like a customer).
     """
     if calibrate and system_target is None:
         raise ValueError("calibrate: give the overall stockout target to calibrate "
                          "(system_target)")
     cs = series if series is not None else compile_series(data, until=until)
-    table, eff_lt, _ = plan_multi_echelon(cs.demand, cs.inputs, cs.depth, cs.parent_row, config)
-    inputs = replace(cs.inputs, lead_time=eff_lt)
     calibration = None
     if calibrate:
         assert system_target is not None
-        calibration = calibrate_target(cs.demand, inputs, system_target, config=config,
-                                       replan_every=calibration_replan_every,
-                                       progress=progress, customer_share=cs.customer_share())
+        warehouse_target, calibration = calibrate_network(
+            cs, None, system_target, config, calibration_replan_every, progress)
         system_target = calibration.planned_target
-    table, curve = rebalance(table, inputs, system_target, budget)
+    plan = plan_network(cs, None, config, warehouse_target)
+    table, curve = rebalance(plan.table, plan.inputs, system_target, budget, plan.floor)
+    eff_lt = plan.effective_lead_time
     return PolicyResult(table=policy_frame(cs, table, eff_lt), policies=table, series=cs,
-                        effective_lead_time=eff_lt, curve=curve, calibration=calibration)
+                        effective_lead_time=eff_lt, curve=curve, calibration=calibration,
+                        warehouse_target=warehouse_target)
 
 
 def rebalance(table: PolicyTable, inputs: SeriesInputs, system_target: float | None = None,
-              budget: float | None = None) -> tuple[PolicyTable, SystemCurve | None]:
-    """The system view of a planned table at an overall target or a budget (else as is)."""
+              budget: float | None = None, floor: float | np.ndarray = 1.0,
+              ) -> tuple[PolicyTable, SystemCurve | None]:
+    """The system view of a planned table at an overall target or a budget (else as is);
+    ``floor``: per-series floor stockout rate (a warehouse held at its own target)."""
     if system_target is None and budget is None:
         return table, None
     if system_target is not None and budget is not None:
@@ -93,7 +99,7 @@ def rebalance(table: PolicyTable, inputs: SeriesInputs, system_target: float | N
     if table.model is None:
         raise ValueError("the system view needs a parametric demand model (no bootstrap)")
     return optimise_system(table, table.model, inputs, target_stockout_rate=system_target,
-                           budget=budget)
+                           budget=budget, floor_stockout_rate=floor)
 
 
 def policy_frame(cs: CompiledSeries, t: PolicyTable, eff_lt: np.ndarray) -> pd.DataFrame:

@@ -45,6 +45,14 @@ class CompiledSeries:
                         leaf.astype(float))
 
 
+    def network(self, end: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(customer demand up to ``end``, parent row, transport lead time) when some series
+        is supplied by another (two echelons), else None: what a coupled replay needs."""
+        if not (self.parent_row >= 0).any():
+            return None
+        return self.own_demand[:, :end], self.parent_row, self.inputs.lead_time
+
+
 def period_index(dates: pd.Series | pd.DatetimeIndex, bucket: Bucket) -> pd.DatetimeIndex:
     """Start date of the bucket each date falls in."""
     d = pd.DatetimeIndex(dates)

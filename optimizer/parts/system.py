@@ -47,11 +47,14 @@ class SystemCurve:
 
 
 def system_curve(model: DemandModel, inputs: SeriesInputs, lot: np.ndarray,
-                 floor_stockout_rate: float = 1.0, ceiling_stockout_rate: float = 1e-4,
+                 floor_stockout_rate: float | np.ndarray = 1.0,
+                 ceiling_stockout_rate: float = 1e-4,
                  steps: int = GRID_STEPS) -> SystemCurve:
-    """Build the greedy curve between a per-series floor and ceiling stockout rate."""
+    """Build the greedy curve between a per-series floor and ceiling stockout rate (a series
+    of weight 0 stays at its floor)."""
     n = len(model.rate)
-    lo = min_reorder_point(model, inputs, lot, np.full(n, floor_stockout_rate))
+    floor = np.broadcast_to(np.asarray(floor_stockout_rate, dtype=float), (n,)).copy()
+    lo = min_reorder_point(model, inputs, lot, floor)
     hi = min_reorder_point(model, inputs, lot, np.full(n, ceiling_stockout_rate))
     hi = np.maximum(hi, lo)
     step = np.maximum(np.ceil((hi - lo) / steps), 1.0)
@@ -131,7 +134,8 @@ def apply_reorder_points(table: PolicyTable, model: DemandModel, inputs: SeriesI
 
 def optimise_system(table: PolicyTable, model: DemandModel, inputs: SeriesInputs,
                     target_stockout_rate: float | None = None, budget: float | None = None,
-                    floor_stockout_rate: float = 1.0) -> tuple[PolicyTable, SystemCurve]:
+                    floor_stockout_rate: float | np.ndarray = 1.0,
+                    ) -> tuple[PolicyTable, SystemCurve]:
     """Least investment for an overall target, or the best rate within ``budget``."""
     if (target_stockout_rate is None) == (budget is None):
         raise ValueError("give exactly one of target_stockout_rate and budget")

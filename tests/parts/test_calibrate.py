@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from optimizer.parts.calibrate import calibrate_target, with_unit_costs
 from optimizer.parts.forecast import croston, croston_lifecycle
@@ -34,12 +35,23 @@ def test_calibration_meets_goal_in_sample_on_poisson() -> None:
     Y = rng.poisson(np.repeat([0.5, 2.0], 40)[:, None], (80, 36)).astype(float)
     inp = with_unit_costs(SeriesInputs.uniform(len(Y), 1.0, unit_cost=7.0))
     assert np.all(inp.unit_cost == 1.0)
-    cal = calibrate_target(Y, inp, goal=0.02, holdout=12)
+    cal = calibrate_target(Y, inp, goal=0.02, holdout=12, interpolate=False, z=0.0)
     assert cal.holdout == 12 and len(cal.realised) == len(cal.grid)
     realised = dict(zip(cal.grid, cal.realised, strict=True))
     assert realised[cal.planned_target] <= 0.02 or cal.planned_target == min(cal.grid)
     looser = [g for g in cal.grid if g > cal.planned_target]
     assert all(realised[g] > 0.02 for g in looser)
+    # interpolated: between that grid value and the next looser one, on the goal
+    on = calibrate_target(Y, inp, goal=0.02, holdout=12, z=0.0)
+    assert on.realised == cal.realised
+    nxt = min(looser)
+    assert cal.planned_target < on.planned_target < nxt
+    assert on.expected_realised == pytest.approx(0.02)
+    i, j = cal.grid.index(cal.planned_target), cal.grid.index(nxt)
+    assert on.on_hand_value[j] <= on.expected_value <= on.on_hand_value[i]
+    # a margin of one standard error over series plans tighter, below the goal in sample
+    safe = calibrate_target(Y, inp, goal=0.02, holdout=12, z=1.0)
+    assert safe.planned_target < on.planned_target and safe.expected_realised < 0.02
     # tighter planned targets never realise more stockout than looser ones (monotone grid)
     r = np.array(cal.realised)
     assert np.all(np.diff(r) <= 0.01)
