@@ -76,8 +76,7 @@ def policies_and_orders(parts: PartsData, committed: CommittedDemand, day: date,
     """
     del day  # the parts engine plans as of the last demand date
     from optimizer.parts.orders import orders_for_today
-    from optimizer.parts.plan import POLICY_COLUMNS, plan_policy
-    from optimizer.parts.policy import DEFAULT_CONFIG
+    from optimizer.parts.plan import DEFAULT_CONFIG, POLICY_COLUMNS, plan_policy
 
     result = plan_policy(parts, system_target=system_target, calibrate=calibrate)
     orders = orders_for_today(with_committed(parts, committed), result)
