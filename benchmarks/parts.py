@@ -251,10 +251,12 @@ def sweep(ds: Dataset, with_statsforecast: bool = True,
     starts = plan_starts(ds)
     levels: dict[str, np.ndarray] = {}
     lots = np.zeros((n, len(starts)))
+    conformal = ds.periods_per_month > 1  # daily and weekly data (see parts_peers)
     for p, t0 in enumerate(starts):
         H = ds.Y[:, : ds.train + t0]
         lots[:, p] = parts_peers.peer_lot(H, ds.inputs)
-        for name, lv in parts_peers.all_levels(H, ds.inputs, with_statsforecast).items():
+        for name, lv in parts_peers.all_levels(H, ds.inputs, with_statsforecast,
+                                               conformal=conformal).items():
             levels.setdefault(name, np.zeros((lv.shape[0], n, len(starts)), np.float32))
             levels[name][:, :, p] = lv
         if progress:
@@ -263,7 +265,7 @@ def sweep(ds: Dataset, with_statsforecast: bool = True,
     lot = lots[:, idx]
     is_q = (lot > 1).any(axis=1)
     rows = []
-    for peer in parts_peers.peers(with_statsforecast):
+    for peer in parts_peers.peers(with_statsforecast, conformal):
         L = levels[peer.name]
         chunk = max(1, 400_000 // max(n, 1))
         for g0 in range(0, len(peer.grid), chunk):

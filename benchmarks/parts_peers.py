@@ -21,9 +21,10 @@ Peers (the issue's list):
   quantile ``q`` of the simulated ``h``-period sums;
 * statsforecast's ``CrostonSBA``, ``TSB``, ``ADIDA``, ``IMAPA``: ``sf_<model>_conformal``
   sums the model's conformal upper bounds (statsforecast ``ConformalIntervals``) over the
-  ``h`` steps at level ``q``; ``sf_<model>_nb`` puts the negative binomial of ``nb_sba``
-  around the model's ``h``-step forecast (the conformal windows are few on monthly data,
-  where its levels collapse onto a handful of values).
+  ``h`` steps at level ``q`` (on daily and weekly data only: on monthly histories of 16-56
+  periods there are two to five windows, the levels collapse onto a handful of values, and
+  the refits cost most of the benchmark); ``sf_<model>_nb`` puts the negative binomial of
+  ``nb_sba`` around the model's ``h``-step forecast, on every data set.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ LEVELS = (50.0, 60.0, 70.0, 75.0, 80.0, 85.0, 88.0, 90.0, 92.0, 94.0, 95.0, 96.0
           98.0, 98.5, 99.0, 99.3, 99.5, 99.7, 99.8, 99.9)
 BOOTSTRAP_SAMPLES = 400
 SF_MODELS = ("CrostonSBA", "TSB", "ADIDA", "IMAPA")
+#: Most conformal windows of the statsforecast peers.
+CONFORMAL_WINDOWS = 5
 
 
 @dataclass(frozen=True)
@@ -168,8 +171,12 @@ def bootstrap_levels(H: np.ndarray, inputs: SeriesInputs, seed: int = 0,
     return out
 
 
-def sf_levels(H: np.ndarray, inputs: SeriesInputs) -> dict[str, np.ndarray]:
-    """statsforecast's intermittent models: conformal-sum and NB levels per model."""
+def sf_levels(H: np.ndarray, inputs: SeriesInputs,
+              conformal: bool = True) -> dict[str, np.ndarray]:
+    """statsforecast's intermittent models: conformal-sum and NB levels per model.
+
+    ``conformal``: also the conformal intervals (``CONFORMAL_WINDOWS`` cross-validation
+    windows at most; each refits the model, the cost of this peer)."""
     from statsforecast.models import ADIDA, IMAPA, TSB, CrostonSBA  # benchmark-only, ~5 s
     from statsforecast.utils import ConformalIntervals
 
@@ -187,7 +194,7 @@ def sf_levels(H: np.ndarray, inputs: SeriesInputs) -> dict[str, np.ndarray]:
         if not (y > 0).any():
             continue
         hk = int(h[i])
-        windows = int(min(10, (T - 2) // hk - 1))
+        windows = int(min(CONFORMAL_WINDOWS, (T - 2) // hk - 1)) if conformal else 0
         for name in SF_MODELS:
             key = (name, hk, windows)
             if key not in cache:
@@ -205,27 +212,29 @@ def sf_levels(H: np.ndarray, inputs: SeriesInputs) -> dict[str, np.ndarray]:
                 hi[name][j, i] = float(np.sum(res[col])) if col in res else mean[name][i]
     out = {}
     for name in SF_MODELS:
-        out[f"sf_{name}_conformal"] = np.ceil(np.maximum(hi[name], 0.0) - 1e-9)
+        if conformal:
+            out[f"sf_{name}_conformal"] = np.ceil(np.maximum(hi[name], 0.0) - 1e-9)
         mu = np.maximum(mean[name], 0.0)
         rate = mu / h
         out[f"sf_{name}_nb"] = _nb_ppf(Q_GRID, mu, vmr * mu + rate**2 * inputs.lead_time_std**2)
     return out
 
 
-def peers(with_statsforecast: bool = True) -> list[Peer]:
+def peers(with_statsforecast: bool = True, conformal: bool = True) -> list[Peer]:
     out = [Peer("normal", "k", K_GRID), Peer("normal_ses", "k", K_GRID),
            Peer("poisson_sba", "q", Q_GRID), Peer("nb_sba", "q", Q_GRID),
            Peer("nb_tsb", "q", Q_GRID), Peer("empirical", "q", Q_GRID),
            Peer("bootstrap", "q", Q_GRID)]
     if with_statsforecast:
         for m in SF_MODELS:
-            out += [Peer(f"sf_{m}_conformal", "level", np.array(LEVELS) / 100),
-                    Peer(f"sf_{m}_nb", "q", Q_GRID)]
+            if conformal:
+                out.append(Peer(f"sf_{m}_conformal", "level", np.array(LEVELS) / 100))
+            out.append(Peer(f"sf_{m}_nb", "q", Q_GRID))
     return out
 
 
 def all_levels(H: np.ndarray, inputs: SeriesInputs, with_statsforecast: bool = True,
-               seed: int = 0) -> dict[str, np.ndarray]:
+               seed: int = 0, conformal: bool = True) -> dict[str, np.ndarray]:
     """Every peer's (G, n) levels planned on history ``H``."""
     out = {
         "normal": normal_levels(H, inputs),
@@ -237,5 +246,5 @@ def all_levels(H: np.ndarray, inputs: SeriesInputs, with_statsforecast: bool = T
         "bootstrap": bootstrap_levels(H, inputs, seed),
     }
     if with_statsforecast:
-        out.update(sf_levels(H, inputs))
+        out.update(sf_levels(H, inputs, conformal))
     return out

@@ -62,3 +62,16 @@ def test_verdict_says_by_how_much():
     assert verdict(0.008, 0.85, 0.9) == "stockout met; stock met (<= 0.9x)"
     assert verdict(0.015, 1.08, 1.0) == ("stockout missed by 0.50 pt; stock missed by 8% "
                                          "(<= 1x)")
+
+
+def test_statsforecast_peers_rise_with_their_parameter():
+    pytest.importorskip("statsforecast")
+    rng = np.random.default_rng(2)
+    H = (rng.random((6, 80)) < 0.2) * rng.integers(1, 4, (6, 80)).astype(float)
+    H[0] = 0  # no demand at all: no stock
+    out = pp.sf_levels(H, _inputs(6, lead=4.0))
+    assert set(out) == {f"sf_{m}_{v}" for m in pp.SF_MODELS for v in ("conformal", "nb")}
+    for lv in out.values():
+        assert np.all(np.diff(lv, axis=0) >= 0) and np.all(lv[:, 0] == 0)
+    assert set(pp.sf_levels(H, _inputs(6, lead=4.0), conformal=False)) == {
+        f"sf_{m}_nb" for m in pp.SF_MODELS}
