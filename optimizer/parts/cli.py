@@ -166,7 +166,8 @@ def _plan(args: argparse.Namespace):
 def _print_warehouse(target: float | None) -> None:
     if target is not None:
         print(f"warehouses held at a {target:g} stockout rate on their depots' orders (the "
-              "calibration's least in-sample stock at the goal; the depots carry the rest)")
+              "least investment for the goal as the model expects it); the depots carry the "
+              "customers' service")
 
 
 def _planned_to(args: argparse.Namespace) -> str:

@@ -75,3 +75,20 @@ def test_statsforecast_peers_rise_with_their_parameter():
         assert np.all(np.diff(lv, axis=0) >= 0) and np.all(lv[:, 0] == 0)
     assert set(pp.sf_levels(H, _inputs(6, lead=4.0), conformal=False)) == {
         f"sf_{m}_nb" for m in pp.SF_MODELS}
+
+
+def test_fast_nb_quantiles_equal_scipys():
+    from scipy import stats
+
+    rng = np.random.default_rng(4)
+    mean = np.r_[np.exp(rng.normal(0, 2, 300)), 800.0, 2500.0]
+    var = mean * np.r_[1 + np.exp(rng.normal(0, 1.5, 300)), 1.0, 30.0]
+    var[:50] = mean[:50]  # Poisson rows
+    got = pp._nb_ppf(pp.Q_GRID, mean, var)
+    q = pp.Q_GRID[:, None]
+    p = mean / var
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ref = np.where(var <= mean * (1 + 1e-6), stats.poisson.ppf(q, mean),
+                       stats.nbinom.ppf(q, mean * p / (1 - p), p))
+    cap = np.ceil(mean + 30 * np.sqrt(var) + 20)
+    assert np.array_equal(got, np.minimum(ref, cap))
