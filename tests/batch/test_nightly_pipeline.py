@@ -93,8 +93,11 @@ def test_parts_by_the_calibrated_system_view(nightly_dir, tmp_path, capsys, solv
     standards = {x["key"]: x for x in json.loads((out / "kpis.json").read_text())["standards"]}
     stockout = standards["stockout_rate_expected"]
     assert "calibrated system view" in stockout["definition"] and stockout["value"] is not None
-    assert "calibrated" not in {x["key"]: x for x in per_part.kpis["standards"]}[
+    assert "planned to an overall 0.02 customer stockout rate" in stockout["definition"]
+    per_part_def = {x["key"]: x for x in per_part.kpis["standards"]}[
         "stockout_rate_expected"]["definition"]
+    assert "calibrated" not in per_part_def
+    assert "planned to a 0.01 stockout rate at every part-location" in per_part_def
     system = pd.read_csv(out / "policy.csv")
     assert len(system) == len(per_part.policy)
     # the system view re-balances reorder points across parts: not the per-part table
