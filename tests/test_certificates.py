@@ -33,6 +33,9 @@ from optimizer.models import (
     parse_certificates,
     parse_skill_levels,
 )
+from optimizer.scenario.apply import change_skills
+from optimizer.scenario.data import ScenarioData
+from optimizer.scenario.models import ChangeSkills
 from optimizer.travel import travel_matrix
 from optimizer.validate import Rule, validate
 
@@ -307,3 +310,12 @@ def test_reoptimisation_does_not_put_a_new_job_on_a_lapsed_certificate() -> None
     assert where["NEW-DAY1"][0] == "E1"
     un = {u.job: u.reason for u in new_plan.unassigned}
     assert un["NEW-DAY2"] == UnassignedReason.NO_QUALIFIED_ENGINEER
+
+
+def test_a_scenario_removing_a_skill_drops_its_certificate() -> None:
+    problem = Problem.model_validate(two_day_problem())
+    change = ChangeSkills(type="change_skills", engineers=["E1"], remove=["gas"])
+    after = change_skills(ScenarioData(problem=problem), change, problem).problem
+    e1 = after.engineer("E1")
+    assert "gas" not in e1.skills and e1.certified_until == {}
+    Problem.model_validate(after.model_dump(mode="json"))  # still a valid problem
