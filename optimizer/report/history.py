@@ -83,13 +83,12 @@ def parse_utc_offset(text: str) -> timezone:
 
 
 def _blank(value: Any) -> bool:
-    if value is None:
+    """An empty cell: None, NaN, NaT, pd.NA (Parquet's nullable types) or blank text."""
+    if isinstance(value, str):
+        return value.strip() == ""
+    if value is None or value is pd.NaT or value is pd.NA:
         return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if value is pd.NaT:
-        return True
-    return isinstance(value, str) and value.strip() == ""
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _time(value: Any) -> datetime:

@@ -212,6 +212,28 @@ def test_parquet_reads_the_same(tmp_path: Path) -> None:
     assert a == b
 
 
+def test_parquet_with_native_types_reads_the_same(tmp_path: Path) -> None:
+    """tz-aware timestamps, nullable integers and booleans, dates: as a warehouse exports."""
+    f = pd.read_csv(HISTORY, dtype=str, keep_default_na=False).replace("", None)
+    for c in ("reported_at", "responded_at", "arrived_at", "completed_at"):
+        f[c] = pd.to_datetime(f[c], utc=True, format="ISO8601").dt.tz_convert(PLUS8)
+    for c in ("parts_needed", "parts_on_time", "satisfaction"):
+        f[c] = pd.to_numeric(f[c]).astype("Int64")
+    f["first_time_fix"] = f["first_time_fix"].map({"true": True, "false": False}).astype(
+        "boolean")
+    f["due_date"] = pd.to_datetime(f["due_date"]).dt.date
+    path = tmp_path / "history.parquet"
+    f.to_parquet(path, index=False)
+    a = monthly_report(read_history(HISTORY)).to_json()
+    b = monthly_report(read_history(path)).to_json()
+    a.pop("history"), b.pop("history")
+    assert a == b
+    naive = f.assign(reported_at=f["reported_at"].dt.tz_localize(None))
+    naive.to_parquet(path, index=False)
+    with pytest.raises(InputError, match=r"row 1 \(job 'S1'\): column reported_at=.*no UTC"):
+        read_history(path)
+
+
 def test_utc_offset_parsing() -> None:
     assert parse_utc_offset("+08:00") == PLUS8
     assert parse_utc_offset("-0530") == timezone(-timedelta(hours=5, minutes=30))
