@@ -27,6 +27,7 @@ from optimizer.errors import InputError
 from optimizer.insertion.board import board_plan, greedy_plan_routes
 from optimizer.kpis import compute_kpis
 from optimizer.models import (
+    Job,
     Plan,
     Problem,
     UnassignedReason,
@@ -36,6 +37,7 @@ from optimizer.models import (
 from optimizer.scenario.apply import change_skills
 from optimizer.scenario.data import ScenarioData
 from optimizer.scenario.models import ChangeSkills
+from optimizer.slots import offer_slots
 from optimizer.travel import travel_matrix
 from optimizer.validate import Rule, validate
 
@@ -319,3 +321,17 @@ def test_a_scenario_removing_a_skill_drops_its_certificate() -> None:
     e1 = after.engineer("E1")
     assert "gas" not in e1.skills and e1.certified_until == {}
     Problem.model_validate(after.model_dump(mode="json"))  # still a valid problem
+
+
+def test_slots_are_offered_only_while_the_certificate_counts() -> None:
+    problem = Problem.model_validate(two_day_problem())
+    plan = solve(problem, FAST)
+    call = Job.model_validate({"id": "CALL", "location": {"lat": 31.24, "lon": 121.48},
+                               "duration_min": 30, "required_skills": {"gas": 1}})
+    offers = offer_slots(problem, plan, call, days=2, slot_min=120)
+    assert offers and {o.engineer for o in offers} == {"E1"}
+    assert {o.planned_start.date().isoformat() for o in offers} == {"2026-11-24"}
+    renewed = Problem.model_validate(two_day_problem(certified_until={"gas": "2026-11-25"}))
+    days = {o.planned_start.date().isoformat()
+            for o in offer_slots(renewed, solve(renewed, FAST), call, days=2, slot_min=120)}
+    assert days == {"2026-11-24", "2026-11-25"}
