@@ -23,6 +23,7 @@ from optimizer.dispatch.solve import solve
 from optimizer.dispatcher.events import Events
 from optimizer.dispatcher.explain import explain_plan
 from optimizer.dispatcher.reoptimize import reoptimize
+from optimizer.dispatcher.slots import offer_slots
 from optimizer.errors import InputError
 from optimizer.insertion.board import board_plan, greedy_plan_routes
 from optimizer.kpis import compute_kpis
@@ -37,7 +38,6 @@ from optimizer.models import (
 from optimizer.scenario.apply import change_skills
 from optimizer.scenario.data import ScenarioData
 from optimizer.scenario.models import ChangeSkills
-from optimizer.slots import offer_slots
 from optimizer.travel import travel_matrix
 from optimizer.validate import Rule, validate
 
