@@ -283,6 +283,10 @@ def test_cli_writes_the_four_files(tmp_path: Path, records: Path,
 
 def test_the_demo_history_reports_october(tmp_path: Path) -> None:
     demo = DATA.parent.parent / "scenarios" / "demo" / "history.csv"
+    # the README's command
+    assert main(["report", "monthly", str(demo), "-o", str(tmp_path / "monthly"), "-q"]) == 0
+    assert json.loads((tmp_path / "monthly" / "monthly_kpis.json").read_text())["month"] == \
+        "2026-10"
     report = monthly_report(read_history(demo))
     assert report.month == "2026-10" and report.jobs > 1000
     assert sorted(report.trend)[0] == "2026-05" and report.incomplete == {
