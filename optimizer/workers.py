@@ -34,7 +34,7 @@ import resource
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.context import BaseContext
 from typing import Any, TypeVar
@@ -164,11 +164,12 @@ def worker_pool(max_workers: int, **kwargs: Any) -> Iterator[ProcessPoolExecutor
     pool.shutdown(wait=True)
 
 
-def result(future: Future[R], what: str = "a worker process") -> R:
-    """``future.result()``, with a dead worker reported as :class:`WorkerDied`."""
+def result(future: Future[R], what: str = "a worker process", timeout: float | None = None) -> R:
+    """``future.result(timeout)``, with a dead worker (or work cancelled by :func:`stop`)
+    reported as :class:`WorkerDied`; a timeout raises ``concurrent.futures.TimeoutError``."""
     try:
-        return future.result()
-    except BrokenProcessPool as exc:
+        return future.result(timeout)
+    except (BrokenProcessPool, CancelledError) as exc:
         raise WorkerDied(_died(what)) from exc
 
 

@@ -45,6 +45,7 @@ from optimizer.batch.standards import service_standards
 from optimizer.errors import InputError, SolverError
 from optimizer.io import to_json
 from optimizer.kpis import compute_kpis
+from optimizer.limits import fits_this_machine
 from optimizer.models import (
     BreakStop,
     DepotStop,
@@ -330,6 +331,8 @@ def run_nightly(
     with stages.stage("read") as note:
         where = locate(data_dir)
         problem = read_problem(where.root)
+        if too_big := fits_this_machine(problem):
+            raise InputError(too_big)
         parts = read_parts_data(where.parts_dir) if where.parts_dir is not None else None
         day = plan_day(problem, date)
         note.append(f"{len(problem.engineers)} engineers, {len(problem.jobs)} jobs, "

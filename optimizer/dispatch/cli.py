@@ -8,8 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from optimizer.errors import OptimizerError
+from optimizer.errors import InputError, OptimizerError
 from optimizer.io import check_output_file, read_plan, read_problem, to_json, write_text_atomic
+from optimizer.limits import fits_this_machine
 from optimizer.models import Plan, Problem
 
 
@@ -58,6 +59,8 @@ def _plan(args: argparse.Namespace) -> int:
     say = _progress(args.quiet)
     problem = read_problem(args.problem)
     check_output_file(args.output)  # before the solve, not after it
+    if too_big := fits_this_machine(problem):
+        raise InputError(too_big)
     from optimizer.dispatch import SolveOptions, solve
     from optimizer.validate import format_violations, validate
 

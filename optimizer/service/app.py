@@ -34,10 +34,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from optimizer.dispatcher.events import Events
 from optimizer.errors import InfeasibleError, InputError, OptimizerError
+from optimizer.limits import Limits, physical_memory_bytes
 from optimizer.models import Plan, Problem, describe_validation_error
 from optimizer.service.engine import Engine, NotAvailable
-from optimizer.service.jobs import SolveRunner
+from optimizer.service.jobs import DEFAULT_MAX_SOLVE_S, SolveRunner
 from optimizer.service.schemas import (
+    REQUEST_LIMITS,
+    TOO_LARGE,
     ErrorBody,
     EventsRequest,
     EventsResponse,
@@ -109,20 +112,42 @@ def _envelope(
 # --------------------------------------------------------------------------- the guard
 
 
+def default_limits() -> Limits:
+    """The service's limits unless told otherwise: ``Limits()``'s counts, and half of this
+    machine's memory for one solve."""
+    memory = physical_memory_bytes()
+    return Limits(max_memory_bytes=None if memory is None else memory // 2)
+
+
 class Guard:
     """ASGI middleware run before anything else: the API key, then the body size.
 
     A request to a path outside ``OPEN_PATHS`` without the right ``X-API-Key`` gets 401 before
     its body is read; a body over ``max_body_bytes`` (by Content-Length, or counted as it
-    arrives when chunked) gets 413.
+    arrives when chunked) gets 413. It also makes the service's problem ``limits`` known to
+    the request's validation (``REQUEST_LIMITS``).
     """
 
-    def __init__(self, app: ASGIApp, api_key: str | None, max_body_bytes: int):
+    def __init__(self, app: ASGIApp, api_key: str | None, max_body_bytes: int,
+                 limits: Limits | None = None):
         self.app = app
         self.api_key = api_key.encode() if api_key else None
         self.max_body_bytes = max_body_bytes
+        self.limits = limits
 
     async def __call__(
+        self,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[Any]],
+        send: Callable[[Any], Awaitable[None]],
+    ) -> None:
+        token = REQUEST_LIMITS.set(self.limits)
+        try:
+            await self._guard(scope, receive, send)
+        finally:
+            REQUEST_LIMITS.reset(token)
+
+    async def _guard(
         self,
         scope: MutableMapping[str, Any],
         receive: Callable[[], Awaitable[Any]],
@@ -262,19 +287,29 @@ def create_app(
     max_wait_s: float = 120.0,
     engine: Engine | None = None,
     clock: Callable[[], float] = time.time,
+    limits: Limits | None = None,
+    max_solve_s: float = DEFAULT_MAX_SOLVE_S,
+    isolate: bool | None = None,
 ) -> FastAPI:
     """The service over the store at ``store_url`` (see ``open_store``).
 
     ``api_key``: when given, every endpoint but /health (and the OpenAPI pages) needs it in
     ``X-API-Key``. ``workers`` background solves run at once; each holds a lease of ``lease_s``
     seconds on its plan, renewed every ``heartbeat_s``. ``?wait=true`` waits at most
-    ``max_wait_s``. ``engine`` says where the engine functions live (tests only).
+    ``max_wait_s``. ``limits`` (default :func:`default_limits`): the largest problem taken (413
+    naming the limit beyond it) and a solve's memory; ``max_solve_s``: a solve is stopped after
+    it. ``engine`` says where the engine functions live, ``isolate`` whether solves run in a
+    process of their own (default: yes, unless ``engine`` holds a test's callable).
     """
     if max_body_bytes <= 0:
         raise ValueError("max_body_bytes must be positive")
+    if max_solve_s <= 0:
+        raise ValueError("max_solve_s must be positive")
+    limits = default_limits() if limits is None else limits
     store = open_store(store_url, clock)
     runner = SolveRunner(
-        store, engine or Engine(), workers=workers, lease_s=lease_s, heartbeat_s=heartbeat_s
+        store, engine or Engine(), workers=workers, lease_s=lease_s, heartbeat_s=heartbeat_s,
+        max_solve_s=max_solve_s, max_memory_bytes=limits.max_memory_bytes, isolate=isolate,
     )
 
     @asynccontextmanager
@@ -294,11 +329,12 @@ def create_app(
     )
     app.state.store = store
     app.state.runner = runner
+    app.state.limits = limits
     app.state.api_key_required = api_key is not None
     _install_error_handlers(app)
     _install_routes(app, store, runner, max_wait_s)
     _install_openapi(app, protected=api_key is not None)
-    app.add_middleware(Guard, api_key=api_key, max_body_bytes=max_body_bytes)
+    app.add_middleware(Guard, api_key=api_key, max_body_bytes=max_body_bytes, limits=limits)
     return app
 
 
@@ -326,6 +362,12 @@ def _install_error_handlers(app: FastAPI) -> None:
                 400, "invalid_json",
                 f"the body is not valid JSON: {ctx.get('error', err.get('msg'))}", "body",
             )
+        large = [e for e in errors if e.get("type") == TOO_LARGE]
+        if large:
+            ctx = large[0].get("ctx") or {}
+            message = str(ctx.get("message", large[0].get("msg")))
+            return _envelope(413, "problem_too_large", message, ctx.get("field"),
+                             [{"field": ctx.get("field"), "message": message}])
         details: list[dict[str, Any]] = []
         body_errors = [e for e in errors if e.get("loc", ("",))[0] == "body"]
         route = request.scope.get("route")
@@ -482,7 +524,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         401: "the X-API-Key header is missing or wrong (when the service requires a key)",
         404: "no such plan",
         409: "a stale base_version (version_conflict) or a plan not solved yet (plan_not_ready)",
-        413: "the request body is too large",
+        413: "the request body, or its problem, is over this service's limits (named)",
         422: "the request is invalid; field names where",
         428: "no base_version and no If-Match",
         501: "the capability is not built yet",
@@ -532,6 +574,12 @@ def _install_routes(app: FastAPI, store: PlanStore, runner: SolveRunner, max_wai
         ] = False,
     ) -> PlanResource:
         """Solve a contract problem in the background; poll the Location until status is done."""
+        if body.time_limit_s > runner.max_solve_s:
+            raise ApiError(
+                422, "validation_error",
+                f"time_limit_s: {body.time_limit_s:g} is over this service's limit of "
+                f"{runner.max_solve_s:g} s (--max-solve-s)", "time_limit_s",
+            )
         options = {
             "time_limit_s": body.time_limit_s,
             "seed": body.seed,

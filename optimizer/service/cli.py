@@ -6,10 +6,14 @@ import argparse
 import ipaddress
 import os
 import sys
+from types import FrameType
 
 from optimizer.errors import InputError
+from optimizer.limits import Limits
+from optimizer.service.jobs import DEFAULT_MAX_SOLVE_S
 
 DEFAULT_STORE = "sqlite:///optimizer-service.db"
+GRACEFUL_S = 5  # seconds open requests get to finish once the service is told to stop
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,6 +47,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--workers", type=int, default=1, metavar="N", help="solves run at once (default 1)"
     )
+    d = Limits()
+    p.add_argument("--max-jobs", type=int, default=d.max_jobs, metavar="N",
+                   help=f"refuse problems (and event batches) of more jobs with 413 "
+                        f"(default {d.max_jobs:,})")
+    p.add_argument("--max-engineers", type=int, default=d.max_engineers, metavar="N",
+                   help=f"refuse problems of more engineers with 413 (default {d.max_engineers:,})")
+    p.add_argument("--max-matrix-points", type=int, default=d.max_matrix_points, metavar="N",
+                   help="refuse travel matrices of more points with 413 "
+                        f"(default {d.max_matrix_points:,})")
+    p.add_argument("--max-memory-mb", type=int, default=None, metavar="MB",
+                   help="refuse problems whose solve is estimated to need more memory, and "
+                        "stop a solve that takes much more (default: half of this machine's)")
+    p.add_argument("--max-solve-s", type=float, default=DEFAULT_MAX_SOLVE_S, metavar="S",
+                   help="stop any solve after S seconds, and refuse time_limit_s over it "
+                        f"(default {DEFAULT_MAX_SOLVE_S:g})")
+    p.add_argument("--lease-s", type=float, default=30.0, metavar="S",
+                   help="a solve's lease on its plan: after a crash, another process takes the "
+                        "plan over once it runs out (default 30)")
     p.set_defaults(func=_serve)
 
 
@@ -53,6 +75,19 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    from optimizer.service.app import default_limits
+
+    for name in ("max_jobs", "max_engineers", "max_matrix_points", "max_memory_mb"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise InputError(f"--{name.replace('_', '-')}: must be at least 1")
+    memory = (default_limits().max_memory_bytes if args.max_memory_mb is None
+              else args.max_memory_mb * 2**20)
+    return Limits(max_jobs=args.max_jobs, max_engineers=args.max_engineers,
+                  max_matrix_points=args.max_matrix_points, max_memory_bytes=memory)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -68,6 +103,10 @@ def _serve(args: argparse.Namespace) -> int:
             )
     if args.workers < 1:
         raise InputError("--workers: must be at least 1")
+    if args.max_solve_s <= 0:
+        raise InputError("--max-solve-s: must be positive")
+    if args.lease_s < 3:
+        raise InputError("--lease-s: must be at least 3 (the lease is renewed every third)")
     if not _is_loopback(args.host) and api_key is None:
         print(
             f"warning: listening on {args.host} without an API key: anyone who can reach it "
@@ -80,6 +119,10 @@ def _serve(args: argparse.Namespace) -> int:
             api_key=api_key,
             max_body_bytes=args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
             workers=args.workers,
+            limits=_limits(args),
+            max_solve_s=args.max_solve_s,
+            lease_s=args.lease_s,
+            heartbeat_s=args.lease_s / 3,
         )
     except StoreError as exc:
         raise InputError(f"--store: {exc}") from None
@@ -92,5 +135,18 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    server = uvicorn.Server(uvicorn.Config(
+        app, host=args.host, port=args.port, log_level="info",
+        timeout_graceful_shutdown=GRACEFUL_S,
+    ))
+    graceful = server.handle_exit
+
+    def handle_exit(sig: int, frame: FrameType | None) -> None:
+        # SIGTERM/SIGINT: end the running solves now (their plans go back to the store,
+        # queued), so that neither they nor a request waiting for one hold up the stop.
+        app.state.runner.interrupt()
+        graceful(sig, frame)
+
+    server.handle_exit = handle_exit  # type: ignore[method-assign]
+    server.run()
     return 0

@@ -20,6 +20,11 @@ class NotAvailable(Exception):
     """An engine capability is not built (missing module or NotImplementedError)."""
 
 
+def function_at(module: str, name: str) -> Any:
+    """``module.name``, imported now (:class:`NotAvailable` when it is not in this build)."""
+    return _function(module, name)
+
+
 def _function(module: str, name: str) -> Any:
     try:
         mod = importlib.import_module(module)

@@ -7,16 +7,38 @@ history and the error envelope.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from enum import StrEnum
+from typing import Any
 
-from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import (
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from optimizer.dispatcher.events import Diff, Event
 from optimizer.dispatcher.explain import Breakdown
 from optimizer.dispatcher.slots import SlotOffer
+from optimizer.limits import Limits, check
 from optimizer.models import Job, Plan, Problem
 
 DEFAULT_TIME_LIMIT_S = 30.0
+
+#: The limits of the service answering the current request (set by the app's guard), so that
+#: an oversize problem is refused before it is validated (counting is cheap, validating
+#: 150,000 jobs is not). Unset (a library user validating a body): no limits.
+REQUEST_LIMITS: ContextVar[Limits | None] = ContextVar("optimizer_request_limits", default=None)
+TOO_LARGE = "too_large"  # the error type the app answers with 413
+
+
+def _too_large(field: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(TOO_LARGE, "{message}", {"message": message, "field": field})
 
 
 class _Body(BaseModel):
@@ -64,6 +86,16 @@ class PlanStatus(StrEnum):
 
 class SolveRequest(_Body):
     """A contract problem to plan, with the solve's limits."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _within_limits(cls, data: Any) -> Any:
+        limits = REQUEST_LIMITS.get()
+        if limits is not None and isinstance(data, dict):
+            exceeded = check(data.get("problem"), limits)
+            if exceeded:
+                raise _too_large(exceeded[0].field, "; ".join(e.message for e in exceeded))
+        return data
 
     problem: Problem
     time_limit_s: float = Field(
@@ -129,6 +161,17 @@ class StabilitySettings(_Body):
 
 class EventsRequest(_Body):
     """Events since the plan was made (EVENTS.md), against the version the sender has seen."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _within_limits(cls, data: Any) -> Any:
+        limits = REQUEST_LIMITS.get()
+        events = data.get("events") if isinstance(data, dict) else None
+        if limits is not None and limits.max_jobs is not None and isinstance(events, list) \
+                and len(events) > limits.max_jobs:
+            raise _too_large("events", f"events: {len(events):,} in one batch is over the "
+                                       f"limit of {limits.max_jobs:,} (--max-jobs)")
+        return data
 
     base_version: int | None = Field(
         default=None,

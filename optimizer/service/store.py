@@ -289,6 +289,27 @@ class PlanStore(ABC):
             )
             return bool(cur.rowcount == 1)
 
+    def release(self, owner: str) -> int:
+        """Give up ``owner``'s leases (an orderly stop): its queued and solving plans become
+        queued with no lease, for the next process to take over at once. A solve stopped so
+        does not count as one of the plan's attempts. Returns how many were released."""
+        with self._transaction() as cur:
+            cur = self._exec(
+                cur,
+                "UPDATE plans SET status = ?, owner = NULL, lease_until = NULL, "
+                "attempts = CASE WHEN status = ? AND attempts > 0 THEN attempts - 1 "
+                "ELSE attempts END, updated_at = ? WHERE owner = ? AND status IN (?, ?)",
+                (
+                    PlanStatus.QUEUED.value,
+                    PlanStatus.SOLVING.value,
+                    _utc_now_iso(),
+                    owner,
+                    PlanStatus.QUEUED.value,
+                    PlanStatus.SOLVING.value,
+                ),
+            )
+            return int(cur.rowcount or 0)
+
     def renew(self, owner: str, plan_ids: Sequence[str], lease_s: float) -> None:
         """Extend ``owner``'s leases on ``plan_ids`` (those still queued or solving)."""
         if not plan_ids:

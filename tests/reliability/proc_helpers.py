@@ -54,6 +54,19 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
+def solve_processes() -> list[int]:
+    """The processes this (test) process started for solves: its descendants but the
+    multiprocessing resource tracker, which lives as long as this process."""
+    return [p for p in descendants(os.getpid()) if "resource_tracker" not in _cmdline(p)]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
 def gone_within(pids: Iterable[int], seconds: float) -> list[int]:
     """Wait until every pid is gone; return those still alive after ``seconds``."""
     pids = list(pids)
