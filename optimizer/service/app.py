@@ -64,6 +64,7 @@ from optimizer.service.store import (
 log = logging.getLogger("optimizer.service")
 
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+PRECOUNT_BYTES = 1024 * 1024  # bodies above this are counted before they are parsed
 API_KEY_HEADER = "X-API-Key"
 OPEN_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 # Extra time ?wait=true gives a solve beyond its own limit (model building, read-back).
@@ -198,6 +199,13 @@ class Guard:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        if scope.get("path") == "/plans" and len(body) > PRECOUNT_BYTES:
+            refusal = self._jobs_over_limit(body)
+            if refusal is not None:
+                await _envelope(413, "problem_too_large", refusal, "problem.jobs",
+                                [{"field": "problem.jobs", "message": refusal}],
+                                headers={"Connection": "close"})(scope, receive, send)
+                return
         delivered = False
 
         async def replay() -> Any:
@@ -208,6 +216,20 @@ class Guard:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    def _jobs_over_limit(self, body: bytes) -> str | None:
+        """Refuse a body of far too many jobs without parsing it (parsing 16 MiB of JSON holds
+        the interpreter for a second; counting bytes does not). Every job has one
+        ``"duration_min"`` key, as do a matrix travel (once) and each break (which alone has
+        ``"earliest"``); a JSON string cannot hold the quoted key, so the count is exact for a
+        body of the contract's shape, and anything else is refused by validation anyway."""
+        limit = self.limits.max_jobs if self.limits is not None else None
+        if limit is None:
+            return None
+        jobs = body.count(b'"duration_min"') - body.count(b'"earliest"') - 1
+        if jobs <= limit:
+            return None  # (the -1 above: a matrix's key; validation counts exactly)
+        return f"problem.jobs: about {jobs:,} is over the limit of {limit:,} (--max-jobs)"
 
     async def _too_large(
         self,
