@@ -14,7 +14,9 @@ pydantic models.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import warnings
 from enum import StrEnum
 from pathlib import Path
 
@@ -204,20 +206,36 @@ def _text_problem(path: Path) -> str | None:
     return None
 
 
+def _ragged_row(path: Path) -> str:
+    """The first row with another number of fields than the header, in words."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = csv.reader(f)
+        header = next(rows, [])
+        for i, fields in enumerate(rows):
+            if fields and len(fields) != len(header):
+                return (f"row {i + 1} (line {rows.line_num}) has {len(fields)} fields, the "
+                        f"header {len(header)} (a comma inside a value?)")
+    return "rows do not match the header"
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     problem = _text_problem(path)
     if problem is not None:
         raise InputError(f"{path.name}: {problem}")
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                           encoding="utf-8-sig")
+        with warnings.catch_warnings():
+            # pandas would take a first row with one field too many as an index column and
+            # shift every column by one: an error here, never a silent re-reading
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                               encoding="utf-8-sig", index_col=False)
+    except (pd.errors.ParserWarning, pd.errors.ParserError):
+        raise InputError(f"{path.name} {_ragged_row(path)}") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path.name}: not UTF-8 text (byte {exc.start}): save it as "
                          "UTF-8") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"{path.name}: no header row (the file is blank)") from None
-    except pd.errors.ParserError as exc:
-        raise InputError(f"{path.name}: not readable as CSV ({str(exc).strip()})") from None
 
 
 def _read_table(directory: Path, name: str, required: bool) -> tuple[pd.DataFrame | None, str]:
