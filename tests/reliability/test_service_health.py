@@ -56,7 +56,7 @@ def test_health_stays_live_under_oversize_and_absurd_problems(tmp_path: Path) ->
         assert len(body) < 16 * 2**20
         status, err = sv.request(port, "POST", "/plans", raw=body)
         assert status == 413 and err["error"]["field"] == "problem.jobs", err
-        assert "(--max-jobs)" in err["error"]["message"]
+        assert "155,000 is over the limit of 10,000 (--max-jobs)" in err["error"]["message"]
 
         absurd = put(example_problem(), ("travel", "speed_kmh"), 1e-300)
         status, err = sv.request(port, "POST", "/plans", {"problem": absurd})
