@@ -38,6 +38,13 @@ class Limits:
     def unlimited(cls) -> Limits:
         return cls(None, None, None, None)
 
+    @classmethod
+    def for_this_machine(cls) -> Limits:
+        """The default counts, and half of this machine's memory for one solve (the
+        service's defaults)."""
+        memory = physical_memory_bytes()
+        return cls(max_memory_bytes=None if memory is None else memory // 2)
+
 
 @dataclass(frozen=True)
 class Exceeded:

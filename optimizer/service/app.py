@@ -34,7 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from optimizer.dispatcher.events import Events
 from optimizer.errors import InfeasibleError, InputError, OptimizerError
-from optimizer.limits import Limits, physical_memory_bytes
+from optimizer.limits import Limits
 from optimizer.models import Plan, Problem, describe_validation_error
 from optimizer.service.engine import Engine, NotAvailable
 from optimizer.service.jobs import DEFAULT_MAX_SOLVE_S, SolveRunner
@@ -111,13 +111,6 @@ def _envelope(
 
 
 # --------------------------------------------------------------------------- the guard
-
-
-def default_limits() -> Limits:
-    """The service's limits unless told otherwise: ``Limits()``'s counts, and half of this
-    machine's memory for one solve."""
-    memory = physical_memory_bytes()
-    return Limits(max_memory_bytes=None if memory is None else memory // 2)
 
 
 class Guard:
@@ -319,8 +312,8 @@ def create_app(
     ``api_key``: when given, every endpoint but /health (and the OpenAPI pages) needs it in
     ``X-API-Key``. ``workers`` background solves run at once; each holds a lease of ``lease_s``
     seconds on its plan, renewed every ``heartbeat_s``. ``?wait=true`` waits at most
-    ``max_wait_s``. ``limits`` (default :func:`default_limits`): the largest problem taken (413
-    naming the limit beyond it) and a solve's memory; ``max_solve_s``: a solve is stopped after
+    ``max_wait_s``. ``limits`` (default ``Limits.for_this_machine()``): the largest problem
+    taken (413 naming the limit beyond it) and a solve's memory; ``max_solve_s``: a solve is stopped after
     it. ``engine`` says where the engine functions live, ``isolate`` whether solves run in a
     process of their own (default: yes, unless ``engine`` holds a test's callable).
     """
@@ -328,7 +321,7 @@ def create_app(
         raise ValueError("max_body_bytes must be positive")
     if max_solve_s <= 0:
         raise ValueError("max_solve_s must be positive")
-    limits = default_limits() if limits is None else limits
+    limits = Limits.for_this_machine() if limits is None else limits
     store = open_store(store_url, clock)
     runner = SolveRunner(
         store, engine or Engine(), workers=workers, lease_s=lease_s, heartbeat_s=heartbeat_s,

@@ -78,13 +78,11 @@ def _is_loopback(host: str) -> bool:
 
 
 def _limits(args: argparse.Namespace) -> Limits:
-    from optimizer.service.app import default_limits
-
     for name in ("max_jobs", "max_engineers", "max_matrix_points", "max_memory_mb"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise InputError(f"--{name.replace('_', '-')}: must be at least 1")
-    memory = (default_limits().max_memory_bytes if args.max_memory_mb is None
+    memory = (Limits.for_this_machine().max_memory_bytes if args.max_memory_mb is None
               else args.max_memory_mb * 2**20)
     return Limits(max_jobs=args.max_jobs, max_engineers=args.max_engineers,
                   max_matrix_points=args.max_matrix_points, max_memory_bytes=memory)
