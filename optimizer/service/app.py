@@ -313,9 +313,10 @@ def create_app(
     ``X-API-Key``. ``workers`` background solves run at once; each holds a lease of ``lease_s``
     seconds on its plan, renewed every ``heartbeat_s``. ``?wait=true`` waits at most
     ``max_wait_s``. ``limits`` (default ``Limits.for_this_machine()``): the largest problem
-    taken (413 naming the limit beyond it) and a solve's memory; ``max_solve_s``: a solve is stopped after
-    it. ``engine`` says where the engine functions live, ``isolate`` whether solves run in a
-    process of their own (default: yes, unless ``engine`` holds a test's callable).
+    taken (413 naming the limit beyond it) and a solve's memory; ``max_solve_s``: a solve is
+    stopped after it. ``engine`` says where the engine functions live, ``isolate`` whether
+    solves run in a process of their own (default: yes, unless ``engine`` holds a test's
+    callable).
     """
     if max_body_bytes <= 0:
         raise ValueError("max_body_bytes must be positive")
