@@ -104,6 +104,19 @@ def physical_memory_bytes() -> int | None:
         return None
 
 
+def available_memory_bytes() -> int | None:
+    """Memory this machine can give a new process now (Linux ``MemAvailable``; elsewhere its
+    physical memory)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return physical_memory_bytes()
+
+
 def check(problem: Problem | Mapping[str, Any] | Any, limits: Limits,
           prefix: str = "problem") -> list[Exceeded]:
     """Every limit ``problem`` is over (empty: it may be solved)."""
@@ -132,7 +145,8 @@ def check(problem: Problem | Mapping[str, Any] | Any, limits: Limits,
 
 
 def fits_this_machine(problem: Problem) -> list[str]:
-    """Why ``problem`` cannot be solved on this machine at all (its memory estimate is over
-    the machine's memory); empty when it may be."""
-    exceeded = check(problem, Limits(None, None, None, physical_memory_bytes()), prefix="")
-    return [e.message.replace("(--max-memory-mb)", "(this machine's memory)") for e in exceeded]
+    """Why ``problem`` cannot be solved on this machine now (its memory estimate is over the
+    memory available); empty when it may be."""
+    exceeded = check(problem, Limits(None, None, None, available_memory_bytes()), prefix="")
+    return [e.message.replace("over the limit of", "over the").replace(
+        "(--max-memory-mb)", "this machine has available now") for e in exceeded]

@@ -40,9 +40,12 @@ def no_solving(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("optimizer.parts.cli.plan_policy", refuse)
     monkeypatch.setattr("optimizer.scenario.runner.run_scenarios", refuse)
     monkeypatch.setattr("optimizer.dispatcher.explain.explain_plan", refuse)
+    monkeypatch.setattr("optimizer.report.cli.monthly_report", refuse)
 
 
-@pytest.mark.parametrize("command", ["plan", "nightly", "parts policy", "explain", "scenario"])
+@pytest.mark.parametrize(
+    "command", ["plan", "nightly", "parts policy", "explain", "scenario", "report monthly"]
+)
 def test_unwritable_output_is_rc_2_before_solving(
     command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_solving: None
 ) -> None:
@@ -55,6 +58,7 @@ def test_unwritable_output_is_rc_2_before_solving(
                     "-o", str(out / "x.json")],
         "scenario": ["scenario", str(h.REPO / "scenarios" / "two_more_engineers.toml"),
                      "-o", str(out)],
+        "report monthly": ["report", "monthly", str(DEMO / "history.csv"), "-o", str(out)],
     }[command]
     rc = cli.main(argv)
     err = capsys.readouterr().err
@@ -190,3 +194,22 @@ def test_service_deeply_nested_json_is_invalid_json(tmp_path: Path) -> None:
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "invalid_json"
     assert "nested" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("command", ["plan", "nightly"])
+def test_a_problem_too_big_for_the_machine_is_rc_2_before_solving(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from optimizer.limits import BASE_BYTES
+
+    def refuse(*_a: Any, **_k: Any) -> Any:
+        raise AssertionError("solved a problem too big for the machine")
+
+    monkeypatch.setattr("optimizer.dispatch.solve", refuse)
+    monkeypatch.setattr("optimizer.limits.available_memory_bytes", lambda: BASE_BYTES + 10)
+    argv = (["plan", str(EXAMPLE), "-o", str(tmp_path / "p.json")] if command == "plan"
+            else ["nightly", str(DEMO), "-o", str(tmp_path / "night")])
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "needs about" in err and "this machine has available now" in err

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import proc_helpers as h
@@ -78,3 +79,21 @@ def test_killed_plan_leaves_nothing_behind(tmp_path: Path, sig: int) -> None:
         run.kill()
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_killed_nightly_on_a_dask_cluster_leaves_nothing_behind(tmp_path: Path) -> None:
+    """``--workers 2`` solves on a local Dask cluster: its worker processes and nannies die
+    with the nightly too (Dask's own parent watch; checked here, not assumed)."""
+    run = h.Run([*OPTIMIZER, "nightly", str(DEMO), "-o", str(tmp_path / "out"),
+                 "--time-limit", "60", "--workers", "2"])
+    try:
+        assert run.wait_for("[nightly] solve ...", 120), run.stderr()
+        deadline = time.monotonic() + 60
+        while len(h.descendants(run.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(h.descendants(run.pid)) >= 3, "expected the cluster's processes"
+        time.sleep(1)  # let the cluster start its work
+        _kill_and_check(run, signal.SIGKILL)
+    finally:
+        run.kill()
+    assert not (tmp_path / "out").exists()
