@@ -48,7 +48,7 @@ def test_killed_service_leaves_nothing_and_a_restart_finishes_the_plan(
     procs: list[int] = []
     try:
         if stage != "idle":
-            body = {"problem": json.loads(DEMO.read_text()), "time_limit_s": 8}
+            body = {"problem": json.loads(DEMO.read_text()), "time_limit_s": 5}
             if stage == "waiting":  # a client blocked on ?wait=true when the stop comes
 
                 def wait_call() -> None:
