@@ -43,6 +43,8 @@ def read_json(path: str | Path) -> Any:
     except json.JSONDecodeError as exc:
         raise InputError(f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
                          f"{exc.msg})") from None
+    except RecursionError:
+        raise InputError(f"{p}: not usable JSON (nested too deeply)") from None
 
 
 def read_problem(path: str | Path) -> Problem:

@@ -183,6 +183,14 @@ def test_out_of_memory_and_os_errors_are_exit_codes_not_tracebacks(
     assert "No space left on device" in capsys.readouterr().err
 
 
+def test_cli_deeply_nested_json_is_rc_2(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "deep.json"
+    src.write_text("[" * 100_000 + "]" * 100_000)
+    assert cli.main(["plan", str(src), "-o", str(tmp_path / "p.json")]) == 2
+    assert "nested too deeply" in capsys.readouterr().err
+
+
 def test_service_deeply_nested_json_is_invalid_json(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
