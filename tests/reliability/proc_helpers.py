@@ -54,13 +54,7 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
-def solve_processes() -> list[int]:
-    """The processes this (test) process started for solves: its descendants but the
-    multiprocessing resource tracker, which lives as long as this process."""
-    return [p for p in descendants(os.getpid()) if "resource_tracker" not in _cmdline(p)]
-
-
-def _cmdline(pid: int) -> str:
+def cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:

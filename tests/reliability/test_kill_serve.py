@@ -25,7 +25,7 @@ def _solving(run: h.Run, timeout: float = 60) -> list[int]:
     the service."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        procs = [p for p in h.descendants(run.pid) if "resource_tracker" not in h._cmdline(p)]
+        procs = [p for p in h.descendants(run.pid) if "resource_tracker" not in h.cmdline(p)]
         if len(procs) >= 3:
             return h.descendants(run.pid)
         time.sleep(0.05)

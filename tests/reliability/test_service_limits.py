@@ -79,16 +79,31 @@ def test_a_time_limit_over_the_services_is_refused(tmp_path: Path) -> None:
     assert r.json()["error"]["field"] == "time_limit_s" and "--max-solve-s" in r.text
 
 
+def _solve_tree(app: Any, at_least: int = 1, timeout: float = 60) -> list[int]:
+    """The processes of the app's running solves (each solve's process and its territory
+    workers), once there are ``at_least`` of them."""
+    deadline = time.monotonic() + timeout
+    found: list[int] = []
+    while time.monotonic() < deadline:
+        pools = list(app.state.runner._processes.values())
+        found = [q for pool in pools for p in pids(pool) for q in [p, *h.descendants(p)]]
+        if len(found) >= at_least:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"only {len(found)} solve processes after {timeout} s")
+
+
 def test_a_runaway_solve_is_stopped_and_fails_its_plan(tmp_path: Path) -> None:
     demo = json.loads(DEMO.read_text())
     app = create_app(f"sqlite:///{tmp_path / 'p.db'}", max_solve_s=3)
     with TestClient(app) as c:
         r = _post(c, {"problem": demo, "max_solutions": 1_000_000, "time_limit_s": 1})
         assert r.status_code == 202
+        procs = _solve_tree(app)
         body = _wait(c, r.json()["id"], {"done", "failed"})
         assert body["status"] == "failed", body.get("plan", {}).get("kpis")
         assert body["error"]["code"] == "solve_timeout" and "3 s" in body["error"]["message"]
-    assert h.gone_within(h.solve_processes(), 10) == []
+        assert h.gone_within(procs, 10) == []
 
 
 def test_a_killed_solve_process_fails_its_plan_instead_of_hanging(tmp_path: Path) -> None:
@@ -115,11 +130,7 @@ def test_stopping_the_service_ends_solves_at_once_and_a_restart_finishes_them(
     app = create_app(url)
     with TestClient(app) as c:
         plan_id = _post(c, {"problem": demo, "time_limit_s": 15}).json()["id"]
-        deadline = time.monotonic() + 60
-        while len(h.solve_processes()) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)  # the solve's process and its territory workers
-        workers = h.solve_processes()
-        assert len(workers) >= 3
+        workers = _solve_tree(app, at_least=3)  # the solve's process and its territory workers
         started = time.monotonic()
     assert time.monotonic() - started < 10, "the stop waited for the solve"  # liveness
     assert h.gone_within(workers, 10) == []
