@@ -77,6 +77,9 @@ def test_killed_service_leaves_nothing_and_a_restart_finishes_the_plan(
             assert answers, "the waiting client was left hanging"
         if plan_id is None and stage == "waiting":
             plan_id = _only_plan(db)
+        if plan_id is not None and sig == signal.SIGTERM:
+            # the solve was stopped, not waited for: its plan is back in the store, queued
+            assert _status(db, plan_id) == "queued"
     finally:
         run.kill()
         h.kill_all(procs)
@@ -89,6 +92,14 @@ def test_killed_service_leaves_nothing_and_a_restart_finishes_the_plan(
         os.kill(again.pid, signal.SIGTERM)
         again.proc.wait(timeout=15)
         assert h.gone_within(h.descendants(again.pid), 10) == []
+
+
+def _status(db: Path, plan_id: str) -> str:
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        (status,) = con.execute("SELECT status FROM plans WHERE id = ?", (plan_id,)).fetchone()
+    return str(status)
 
 
 def _only_plan(db: Path) -> str:
