@@ -144,3 +144,23 @@ def test_refusals_count_every_row(tmp_path: Path) -> None:
         read_parts_data(pc.write(tmp_path / "d", rows=rows))
     assert info.value.total == len(rows)
     assert str(info.value).startswith(f"{len(rows)} problems")
+
+
+def test_nightly_carries_the_data_warnings_in_its_notes(tmp_path: Path) -> None:
+    import shutil
+
+    from optimizer.batch.nightly import run_nightly
+
+    demo = Path(__file__).resolve().parents[2] / "scenarios" / "demo"
+    data = tmp_path / "demo"
+    data.mkdir()
+    for name in ("problem.json", "parts.csv", "locations.csv", "lead_times.csv", "stock.csv",
+                 "on_order.csv", "demand.csv"):
+        shutil.copy(demo / name, data / name)
+    lines = (data / "demand.csv").read_text().splitlines()
+    (data / "demand.csv").write_text("\n".join([*lines, lines[-1]]) + "\n")
+    result = run_nightly(data, time_limit_s=2)
+    notes = [n for n in result.notes if "spare-parts data warning" in n]
+    assert len(notes) == 1 and "repeat an earlier row exactly" in notes[0]
+    assert notes[0] in result.kpis["notes"]
+    assert "repeat an earlier row exactly" in result.report_html
