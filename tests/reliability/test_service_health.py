@@ -1,6 +1,10 @@
 """Oversize and absurd problems against a running service while /health is polled: each is
-answered with its 4xx at once (or solved in a process of its own) and /health stays under
-1 s throughout (a liveness bound, not a speed target: before, it took 6-12 s or timed out)."""
+answered with its 4xx at once (or solved in a process of its own) and /health keeps answering
+throughout. The service is built for answers under 1 s (measured: worst 0.29 s over 55 polls
+at a load average of 12 on 2 cores); the test's bound is a generous liveness bound, so that a
+CI machine running other work does not fail it (worst 1.32 s seen in a full-suite run at load
+18), while the defect it guards against — /health taking 6-12 s or timing out while a large
+body was parsed and solved in the service's own process — still fails it."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ import proc_helpers as h
 import serve_helpers as sv
 from contract_cases import example_problem, put
 
-HEALTH_BOUND_S = 1.0
+HEALTH_BOUND_S = 3.0
 
 
 def _oversize(n_jobs: int) -> bytes:
