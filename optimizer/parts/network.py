@@ -30,20 +30,11 @@ from __future__ import annotations
 import numpy as np
 
 from optimizer.parts.policy import PolicyKind
-from optimizer.parts.simulate import SimResult
+from optimizer.parts.simulate import SimResult, order_quantity
 
 
 def _at(a: np.ndarray, t: int) -> np.ndarray:
     return a[:, t] if a.ndim == 2 else a
-
-
-def _order_qty(position: np.ndarray, s: np.ndarray, S: np.ndarray, Q: np.ndarray,
-               is_q: np.ndarray, pack: np.ndarray, moq: np.ndarray) -> np.ndarray:
-    """The contract's ordering rule: up to S, or multiples of Q until above s; packs, MOQ."""
-    q = np.maximum(Q, 1.0)
-    qty = np.where(is_q, np.ceil((s - position + 1) / q) * q, S - position)
-    qty = np.maximum(np.ceil(qty / pack) * pack, moq)
-    return np.where((position <= s) & (qty > 0), qty, 0.0)
 
 
 def sibling_rank(parent_row: np.ndarray) -> np.ndarray:
@@ -166,7 +157,7 @@ def simulate_network(
         due = (t + 1) % review == 0
         s, S, Q = _at(s_all, t), _at(S_all, t), _at(Q_all, t)
         position = on_hand + on_order - backorders - owed_by_parent
-        qty = np.where(due, _order_qty(position, s, S, Q, is_q, pack, mq), 0.0)
+        qty = np.where(due, order_quantity(position, s, S, Q, is_q, pack, mq), 0.0)
         go = qty > 0
         placed = np.where(parent >= 0, qty, 0.0)
         sup = go & (parent < 0)

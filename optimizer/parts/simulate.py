@@ -85,6 +85,16 @@ def _at(a: np.ndarray, t: int) -> np.ndarray:
     return a[:, t] if a.ndim == 2 else a
 
 
+def order_quantity(position: np.ndarray, s: np.ndarray, S: np.ndarray, Q: np.ndarray,
+                   is_q: np.ndarray, pack: np.ndarray, moq: np.ndarray) -> np.ndarray:
+    """The contract's ordering rule at a review: nothing above ``s``; else up to ``S``, or
+    multiples of ``Q`` until above ``s`` (``is_q``), rounded up to the pack, at least MOQ."""
+    q = np.maximum(Q, 1.0)
+    qty = np.where(is_q, np.ceil((s - position + 1) / q) * q, S - position)
+    qty = np.maximum(np.ceil(qty / pack) * pack, moq)
+    return np.where((position <= s) & (qty > 0), qty, 0.0)
+
+
 def simulate(
     demand: np.ndarray,
     kind: np.ndarray,
@@ -171,10 +181,7 @@ def simulate(
         position = on_hand + on_order - bo
         place = due & (position <= s)
         if place.any():
-            need_q = np.ceil((s - position + 1) / np.maximum(Q, 1)) * np.maximum(Q, 1)
-            qty = np.where(is_q, need_q, S - position)
-            qty = np.maximum(np.ceil(qty / pack) * pack, mq)
-            qty = np.where(place & (qty > 0), qty, 0.0)
+            qty = np.where(place, order_quantity(position, s, S, Q, is_q, pack, mq), 0.0)
             placed = qty > 0
             lt = _at(lead, t)
             idx = np.minimum(t + 1 + lt, horizon - 1)
