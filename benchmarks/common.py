@@ -115,9 +115,6 @@ def run_ours(problem: Problem, time_limit_s: float, seed: int = 0) -> tuple[Outc
     try:
         with Timer() as t:
             plan = solve(problem, SolveOptions(time_limit_s=time_limit_s, seed=seed))
-    except NotImplementedError as exc:
-        out.error = f"not implemented: {exc}"
-        return out, None
     except Exception as exc:  # a benchmark reports a crash, it does not stop on it
         out.error = f"{type(exc).__name__}: {exc}"
         return out, None
@@ -184,19 +181,24 @@ def fmt(v: Any, nd: int = 2) -> str:
     return str(v)
 
 
-def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], title: str = "") -> None:
-    """A plain aligned text table on stdout."""
-    if title:
-        print(f"\n{title}")
+def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """A plain aligned text table (every benchmark's summary)."""
     cells = [[fmt(r.get(c)) for c in columns] for r in rows]
     widths = [
         max(len(c), *(len(row[i]) for row in cells)) if cells else len(c)
         for i, c in enumerate(columns)
     ]
-    print("  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for row in cells:
-        print("  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)))
+    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)
+
+
+def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], title: str = "") -> None:
+    """A plain aligned text table on stdout."""
+    if title:
+        print(f"\n{title}")
+    print(format_table(rows, columns))
 
 
 def write_csv(path: str | Path, rows: Sequence[Mapping[str, Any]], quiet: bool = False) -> None:

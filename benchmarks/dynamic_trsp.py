@@ -38,6 +38,7 @@ import numpy as np
 
 from benchmarks.common import data_dir, gap_pct, log, print_table, select, write_csv
 from optimizer.compile import compile_problem
+from optimizer.dispatch import SolveOptions, solve
 from optimizer.dispatcher.events import Events, JobAdded
 from optimizer.dispatcher.reoptimize import ReoptimizeOptions, reoptimize
 from optimizer.insertion.board import board_plan, greedy_plan_routes
@@ -92,13 +93,7 @@ def initial_plan(problem: Problem, seconds: float) -> tuple[Plan, str]:
     greedy = board_plan(board, left, status="greedy", wall_s=0.0)
     if seconds <= 0:
         return greedy, "greedy"
-    try:
-        from optimizer.dispatch import SolveOptions, solve
-
-        plan = solve(problem, SolveOptions(time_limit_s=seconds))
-    except NotImplementedError as exc:
-        log(f"note: solver not implemented ({exc}); morning plan by greedy insertion")
-        return greedy, "greedy (solver missing)"
+    plan = solve(problem, SolveOptions(time_limit_s=seconds))
     if validate(problem, plan) or plan.kpis.jobs_assigned < greedy.kpis.jobs_assigned:
         log(f"note: solver morning plan not used ({plan.kpis.jobs_assigned} assigned, greedy "
             f"{greedy.kpis.jobs_assigned}); greedy insertion instead")

@@ -25,6 +25,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.common import format_table  # noqa: E402 (after the repository is on the path)
+
 DEMO = REPO / "scenarios" / "demo"
 PARTS_FILES = ("parts", "locations", "lead_times", "stock", "on_order", "demand")
 
@@ -97,14 +101,10 @@ def run_safely(*args, **kwargs) -> dict:
 
 
 def _table(rows: list[tuple[str, dict]]) -> str:
-    head = (f"{'run':<34} {'wall s':>8} {'solve s':>8} {'parts s':>8} {'report s':>9} "
-            f"{'planned':>12} {'held':>5} {'orders':>7}  status")
-    lines = [head, "-" * len(head)]
-    for name, r in rows:
-        lines.append(f"{name:<34} {r['wall_s']:>8.1f} {r['solve_s']:>8.1f} {r['parts_s']:>8.1f} "
-                     f"{r['report_s']:>9.2f} {r['planned']:>5}/{r['jobs']:<6} {r['held']:>5} "
-                     f"{r['orders']:>7}  {r['status']}")
-    return "\n".join(lines)
+    cols = ["run", "wall_s", "solve_s", "parts_s", "report_s", "planned", "held", "orders",
+            "status"]
+    return format_table([{**r, "run": name, "planned": f"{r['planned']}/{r['jobs']}"}
+                         for name, r in rows], cols)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,7 +117,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--skip-demo", action="store_true")
     args = ap.parse_args(argv)
-    sys.path.insert(0, str(REPO))
     rows: list[tuple[str, dict]] = []
     with tempfile.TemporaryDirectory(prefix="nightly-bench-") as tmp:
         tmpdir = Path(tmp)

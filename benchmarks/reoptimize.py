@@ -20,16 +20,16 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from benchmarks.common import write_csv
 from optimizer.compile import compile_problem
+from optimizer.dispatch import SolveOptions, solve
 from optimizer.dispatcher.events import Events
 from optimizer.dispatcher.reoptimize import ReoptimizeOptions, reoptimize
 from optimizer.insertion.board import board_plan, greedy_plan_routes
 from optimizer.models import JobStop, Plan, Problem
-from optimizer.synthetic import generate_problem
+from optimizer.synthetic import event_kinds, generate_problem
 from optimizer.validate import validate
 
 
@@ -65,16 +65,9 @@ def starting_plan(problem: Problem, seconds: float) -> tuple[Plan, str]:
     greedy = board_plan(board, left, status="greedy", wall_s=0.0)
     if seconds <= 0:
         return greedy, "greedy insertion (--day-solver 0)"
-    try:
-        from optimizer.dispatch import SolveOptions, solve
-
-        t = time.perf_counter()
-        plan = solve(problem, SolveOptions(time_limit_s=seconds))
-        wall = time.perf_counter() - t
-    except NotImplementedError as exc:
-        print(f"note: the solver is not implemented ({exc}); the day is planned by greedy "
-              "insertion")
-        return greedy, "greedy insertion (solver not implemented)"
+    t = time.perf_counter()
+    plan = solve(problem, SolveOptions(time_limit_s=seconds))
+    wall = time.perf_counter() - t
     bad = validate(problem, plan)
     if bad or plan.kpis.jobs_assigned < 0.9 * greedy.kpis.jobs_assigned:
         why = f"{len(bad)} violations" if bad else (
@@ -87,35 +80,30 @@ def starting_plan(problem: Problem, seconds: float) -> tuple[Plan, str]:
 
 
 def cases(problem: Problem, plan: Plan) -> tuple[Any, dict[str, tuple[dict, set[str]]]] | None:
-    """``now`` and one event per type with the jobs it touches; None if the plan has fewer
-    than two routes of three jobs or more."""
-    now = problem.engineers[0].shifts[0].start + timedelta(hours=3)
-    routes = [r for r in plan.routes if sum(isinstance(s, JobStop) for s in r.stops) >= 3]
-    if len(routes) < 2:
+    """``now`` (3 h into the day) and one event per type (the validity sweep's,
+    ``optimizer.synthetic.event_kinds``) with the jobs it touches; None if the plan has fewer
+    than four working routes."""
+    if sum(any(isinstance(s, JobStop) for s in r.stops) for r in plan.routes) < 4:
         return None
-    r0, r1 = routes[0], routes[1]
-    j0 = [s for s in r0.stops if isinstance(s, JobStop)]
-    j1 = [s for s in r1.stops if isinstance(s, JobStop)]
-    fut0 = [s for s in j0 if s.start > now] or j0[-1:]
-    run1 = [s for s in j1 if s.start <= now] or j1[:1]
-    new = problem.jobs[0].model_copy(update={"id": "NEW-1", "pinned": None, "time_windows": []})
-    return now, {
-        "job_added": ({"type": "job_added", "job": new.model_dump(mode="json")}, set()),
-        "job_cancelled": ({"type": "job_cancelled", "job": fut0[0].job}, {fut0[0].job}),
-        "engineer_unavailable": ({"type": "engineer_unavailable", "engineer": r0.engineer,
-                                  "from": now.isoformat(), "until": None},
-                                 {s.job for s in j0}),
-        "job_started": ({"type": "job_started", "job": fut0[0].job, "engineer": r0.engineer,
-                         "at": now.isoformat()}, {fut0[0].job}),
-        "job_finished": ({"type": "job_finished", "job": run1[-1].job, "engineer": r1.engineer,
-                          "at": now.isoformat()}, {run1[-1].job}),
-        "job_delayed": ({"type": "job_delayed", "job": run1[-1].job,
-                         "expected_end": (now + timedelta(minutes=60)).isoformat()},
-                        {s.job for s in j1}),
-        "engineer_position": ({"type": "engineer_position", "engineer": r0.engineer,
-                               "at": now.isoformat(), "location": {"lat": 31.25, "lon": 121.5}},
-                              {s.job for s in j0}),
-    }
+    now, evs = event_kinds(problem, plan, 3.0)
+    route_jobs = [{s.job for s in r.stops if isinstance(s, JobStop)} for r in plan.routes]
+
+    def jobs_of(engineer: str) -> set[str]:
+        return {j for r, jobs in zip(plan.routes, route_jobs, strict=True)
+                if r.engineer == engineer for j in jobs}
+
+    out: dict[str, tuple[dict, set[str]]] = {}
+    for kind in ("added", "cancelled", "unavailable", "started", "finished", "delayed",
+                 "position"):
+        ev = evs[kind][0]
+        if "engineer" in ev and kind in ("unavailable", "position"):
+            touched = jobs_of(ev["engineer"])
+        elif kind == "delayed":
+            touched = next((jobs for jobs in route_jobs if ev["job"] in jobs), {ev["job"]})
+        else:
+            touched = {ev["job"]} if isinstance(ev.get("job"), str) else set()
+        out[ev["type"]] = (ev, touched)
+    return now, out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -135,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{plan.kpis.jobs_assigned} assigned on {len(plan.routes)} routes")
     made = cases(problem, plan)
     if made is None:
-        print("error: the starting plan has fewer than two routes of 3+ jobs; nothing to "
+        print("error: the starting plan has fewer than four working routes; nothing to "
               "re-optimise (try a longer --day-solver, or --day-solver 0 for greedy)",
               file=sys.stderr)
         return 1

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
+from benchmarks.common import format_table
 from optimizer.compile import compile_problem
 from optimizer.dispatcher.events import Events
 from optimizer.dispatcher.reoptimize import ReoptimizeOptions, reoptimize
@@ -106,17 +107,10 @@ def table(rows: list[dict]) -> str:
         c["plans"] += 1
         c["invalid"] += bool(row["rules"])
         c.update(row["rules"])
-    w = max(len(m) for m in by_mix) if by_mix else 4
-    head = f"{'mix':<{w}} {'plans':>6} {'invalid':>8} " + " ".join(f"{r:>12}" for r in rules)
-    lines = [head, "-" * len(head)]
-    total: Counter = Counter()
-    for mix, c in by_mix.items():
-        total.update(c)
-        lines.append(f"{mix:<{w}} {c['plans']:>6} {c['invalid']:>8} "
-                     + " ".join(f"{c[r]:>12}" for r in rules))
-    lines.append(f"{'TOTAL':<{w}} {total['plans']:>6} {total['invalid']:>8} "
-                 + " ".join(f"{total[r]:>12}" for r in rules))
-    return "\n".join(lines)
+    total: Counter = sum(by_mix.values(), Counter())
+    lines = [{"mix": mix, **c} for mix, c in [*by_mix.items(), ("TOTAL", total)]]
+    return format_table([{k: line.get(k, 0) for k in ["mix", "plans", "invalid", *rules]}
+                         for line in lines], ["mix", "plans", "invalid", *rules])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

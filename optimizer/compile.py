@@ -9,10 +9,11 @@ the problem's own UTC offset. Nothing here knows about OR-Tools.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -144,9 +145,62 @@ def compile_problem(problem: Problem) -> Compiled:
         return math.ceil(s - 1e-9) if up else math.floor(s + 1e-9)
 
     engs, jobs, depots = problem.engineers, problem.jobs, problem.depots
-    n_e, n_j, n_d = len(engs), len(jobs), len(depots)
+    locs, (eng_start_loc, eng_end_loc, job_loc, depot_loc) = _locations(problem)
+    eng_index = {e.id: i for i, e in enumerate(engs)}
+    job_index = {j.id: i for i, j in enumerate(jobs)}
+    shifts = _shifts(problem, mins)
+    horizon = int((shifts["shift_end"] + shifts["shift_max_ot"]).max()) \
+        if len(shifts["shift_end"]) else 0
+    horizon = max(horizon, 0)
+    times = _job_times(problem, mins, horizon, eng_index)
+    cert_limit, certified = _certificates(
+        problem, tz, mins, list(times["job_windows"]), shifts["shift_engineer"].tolist(),
+        shifts["shift_end"].tolist(), shifts["shift_max_ot"].tolist())
+    return Compiled(
+        problem=problem,
+        origin=origin,
+        tz=tz,
+        locations=tuple(locs),
+        eng_start_loc=eng_start_loc,
+        eng_end_loc=eng_end_loc,
+        job_loc=job_loc,
+        depot_loc=depot_loc,
+        job_ids=tuple(j.id for j in jobs),
+        job_duration=np.array([j.duration_min for j in jobs], dtype=np.int64),
+        job_tier=np.array([PRIORITY_TIER[j.priority] for j in jobs], dtype=np.int64),
+        job_load=np.array([j.load for j in jobs], dtype=np.int64),
+        **times,
+        **_eligibility(problem, eng_index),
+        cert_limit=cert_limit,
+        certified=certified,
+        **_parts_and_tools(problem),
+        depot_open=_depot_open(problem, mins),
+        depot_pickup=np.array([d.pickup_min for d in depots], dtype=np.int64),
+        eng_ids=tuple(e.id for e in engs),
+        eng_capacity=np.array(
+            [-1 if e.capacity is None else e.capacity for e in engs], dtype=np.int64
+        ),
+        cost_per_hour=np.array(
+            [DEFAULT_COST_PER_HOUR if e.cost_per_hour is None else e.cost_per_hour for e in engs],
+            dtype=np.float64,
+        ),
+        cost_per_km=np.array(
+            [DEFAULT_COST_PER_KM if e.cost_per_km is None else e.cost_per_km for e in engs],
+            dtype=np.float64,
+        ),
+        **shifts,
+        horizon=horizon,
+        job_index=job_index,
+        eng_index=eng_index,
+    )
 
-    # Locations: deduplicated so that equal points share one matrix row.
+
+Minutes = Callable[..., int]  # a time -> minutes from the origin (``up``: rounded up)
+
+
+def _locations(problem: Problem) -> tuple[list[Location], tuple[np.ndarray, ...]]:
+    """Locations deduplicated so that equal points share one matrix row; the index of each
+    engineer's start and end, job and depot."""
     locs: list[Location] = []
     seen: dict[tuple[float, float], int] = {}
 
@@ -157,17 +211,18 @@ def compile_problem(problem: Problem) -> Compiled:
             locs.append(loc)
         return seen[key]
 
+    engs, jobs, depots = problem.engineers, problem.jobs, problem.depots
     eng_start_loc = np.array([loc_index(e.start) for e in engs], dtype=np.int64)
     eng_end_loc = np.array([loc_index(e.end_location) for e in engs], dtype=np.int64)
     job_loc = np.array([loc_index(j.location) for j in jobs], dtype=np.int64)
     depot_loc = np.array([loc_index(d.location) for d in depots], dtype=np.int64)
+    return locs, (eng_start_loc, eng_end_loc, job_loc, depot_loc)
 
-    eng_index = {e.id: i for i, e in enumerate(engs)}
-    job_index = {j.id: i for i, j in enumerate(jobs)}
 
-    # Shifts.
+def _shifts(problem: Problem, mins: Minutes) -> dict[str, Any]:
+    """Every engineer's shifts, flat: engineer, index, start, end, overtime, breaks."""
     s_eng, s_idx, s_start, s_end, s_ot, s_breaks = [], [], [], [], [], []
-    for ei, e in enumerate(engs):
+    for ei, e in enumerate(problem.engineers):
         for si, sh in enumerate(e.shifts):
             s_eng.append(ei)
             s_idx.append(si)
@@ -183,12 +238,22 @@ def compile_problem(problem: Problem) -> Compiled:
                     dtype=np.int64,
                 ).reshape(-1, 3)
             )
-    shift_end = np.array(s_end, dtype=np.int64)
-    shift_ot = np.array(s_ot, dtype=np.int64)
-    horizon = int((shift_end + shift_ot).max()) if len(s_end) else 0
-    horizon = max(horizon, 0)
+    return {
+        "shift_engineer": np.array(s_eng, dtype=np.int64),
+        "shift_index": np.array(s_idx, dtype=np.int64),
+        "shift_start": np.array(s_start, dtype=np.int64),
+        "shift_end": np.array(s_end, dtype=np.int64),
+        "shift_max_ot": np.array(s_ot, dtype=np.int64),
+        "shift_breaks": tuple(s_breaks),
+    }
 
-    # Jobs.
+
+def _job_times(problem: Problem, mins: Minutes, horizon: int,
+               eng_index: dict[str, int]) -> dict[str, Any]:
+    """Each job's windows (overlapping ones merged; the horizon when it has none), due and
+    pin."""
+    jobs = problem.jobs
+    n_j = len(jobs)
     windows: list[np.ndarray] = []
     has_w = np.zeros(n_j, dtype=bool)
     due = np.full(n_j, -1, dtype=np.int64)
@@ -220,7 +285,14 @@ def compile_problem(problem: Problem) -> Compiled:
             if j.pinned.start is not None:
                 pin_s[i] = mins(j.pinned.start)
                 has_pin_s[i] = True
+    return {"job_windows": tuple(windows), "job_has_windows": has_w, "job_due": due,
+            "pinned_engineer": pin_e, "pinned_start": pin_s, "has_pinned_start": has_pin_s}
 
+
+def _eligibility(problem: Problem, eng_index: dict[str, int]) -> dict[str, np.ndarray]:
+    """Job x engineer: skills at their levels, exclusions, preferences."""
+    jobs, engs = problem.jobs, problem.engineers
+    n_j, n_e = len(jobs), len(engs)
     skill_ok = np.ones((n_j, n_e), dtype=bool)
     excluded = np.zeros((n_j, n_e), dtype=bool)
     preferred = np.zeros((n_j, n_e), dtype=bool)
@@ -233,9 +305,12 @@ def compile_problem(problem: Problem) -> Compiled:
             excluded[i, eng_index[x]] = True
         for x in j.preferred_engineers:
             preferred[i, eng_index[x]] = True
+    return {"skill_ok": skill_ok, "excluded": excluded, "preferred": preferred}
 
-    cert_limit, certified = _certificates(problem, tz, mins, windows, s_eng, s_end, s_ot)
 
+def _parts_and_tools(problem: Problem) -> dict[str, Any]:
+    """Parts (sorted ids) needed by jobs, on vans and at depots; tools likewise."""
+    engs, jobs, depots = problem.engineers, problem.jobs, problem.depots
     parts = tuple(
         sorted(
             {p for j in jobs for p in j.required_parts}
@@ -244,18 +319,13 @@ def compile_problem(problem: Problem) -> Compiled:
         )
     )
     p_index = {p: k for k, p in enumerate(parts)}
-    job_parts = np.zeros((n_j, len(parts)), dtype=np.int64)
-    for i, j in enumerate(jobs):
-        for p, q in j.required_parts.items():
-            job_parts[i, p_index[p]] = q
-    van = np.zeros((n_e, len(parts)), dtype=np.int64)
-    for i, e in enumerate(engs):
-        for p, q in e.van_stock.items():
-            van[i, p_index[p]] = q
-    dstock = np.zeros((n_d, len(parts)), dtype=np.int64)
-    for i, d in enumerate(depots):
-        for p, q in d.stock.items():
-            dstock[i, p_index[p]] = q
+
+    def quantities(items: list[Mapping[str, int]]) -> np.ndarray:
+        m = np.zeros((len(items), len(parts)), dtype=np.int64)
+        for i, qs in enumerate(items):
+            for p, q in qs.items():
+                m[i, p_index[p]] = q
+        return m
 
     tools = tuple(
         sorted(
@@ -273,69 +343,27 @@ def compile_problem(problem: Problem) -> Compiled:
                 m[i, t_index[t]] = True
         return m
 
-    d_open = np.zeros((n_d, 2), dtype=np.int64)
-    for i, d in enumerate(depots):
+    return {
+        "parts": parts,
+        "job_parts": quantities([j.required_parts for j in jobs]),
+        "van_stock": quantities([e.van_stock for e in engs]),
+        "depot_stock": quantities([d.stock for d in depots]),
+        "tools": tools,
+        "job_tools": tool_matrix([j.required_tools for j in jobs]),
+        "eng_tools": tool_matrix([e.tools for e in engs]),
+        "depot_tools": tool_matrix([d.tools for d in depots]),
+    }
+
+
+def _depot_open(problem: Problem, mins: Minutes) -> np.ndarray:
+    """Each depot's opening hours in minutes (always open when it gives none)."""
+    d_open = np.zeros((len(problem.depots), 2), dtype=np.int64)
+    for i, d in enumerate(problem.depots):
         if d.open is None:
             d_open[i] = (-(10**9), 10**9)
         else:
             d_open[i] = (mins(d.open.start, up=True), mins(d.open.end))
-
-    return Compiled(
-        problem=problem,
-        origin=origin,
-        tz=tz,
-        locations=tuple(locs),
-        eng_start_loc=eng_start_loc,
-        eng_end_loc=eng_end_loc,
-        job_loc=job_loc,
-        depot_loc=depot_loc,
-        job_ids=tuple(j.id for j in jobs),
-        job_duration=np.array([j.duration_min for j in jobs], dtype=np.int64),
-        job_windows=tuple(windows),
-        job_has_windows=has_w,
-        job_due=due,
-        job_tier=np.array([PRIORITY_TIER[j.priority] for j in jobs], dtype=np.int64),
-        job_load=np.array([j.load for j in jobs], dtype=np.int64),
-        skill_ok=skill_ok,
-        excluded=excluded,
-        cert_limit=cert_limit,
-        certified=certified,
-        preferred=preferred,
-        pinned_engineer=pin_e,
-        pinned_start=pin_s,
-        has_pinned_start=has_pin_s,
-        parts=parts,
-        job_parts=job_parts,
-        van_stock=van,
-        depot_stock=dstock,
-        tools=tools,
-        job_tools=tool_matrix([j.required_tools for j in jobs]),
-        eng_tools=tool_matrix([e.tools for e in engs]),
-        depot_tools=tool_matrix([d.tools for d in depots]),
-        depot_open=d_open,
-        depot_pickup=np.array([d.pickup_min for d in depots], dtype=np.int64),
-        eng_ids=tuple(e.id for e in engs),
-        eng_capacity=np.array(
-            [-1 if e.capacity is None else e.capacity for e in engs], dtype=np.int64
-        ),
-        cost_per_hour=np.array(
-            [DEFAULT_COST_PER_HOUR if e.cost_per_hour is None else e.cost_per_hour for e in engs],
-            dtype=np.float64,
-        ),
-        cost_per_km=np.array(
-            [DEFAULT_COST_PER_KM if e.cost_per_km is None else e.cost_per_km for e in engs],
-            dtype=np.float64,
-        ),
-        shift_engineer=np.array(s_eng, dtype=np.int64),
-        shift_index=np.array(s_idx, dtype=np.int64),
-        shift_start=np.array(s_start, dtype=np.int64),
-        shift_end=shift_end,
-        shift_max_ot=shift_ot,
-        shift_breaks=tuple(s_breaks),
-        horizon=horizon,
-        job_index=job_index,
-        eng_index=eng_index,
-    )
+    return d_open
 
 
 def _certificates(

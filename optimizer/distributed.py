@@ -57,12 +57,15 @@ def _executor_map(pool: Executor) -> MapFn:
     return run
 
 
+def _dask() -> Any:
+    """The ``distributed`` package (Dask), imported when first needed."""
+    import distributed  # start-up time: it takes seconds to load, and most runs never need it
+
+    return distributed
+
+
 def _is_client(obj: Any) -> bool:
-    try:
-        from distributed import Client
-    except ImportError:  # pragma: no cover - dask is a dependency
-        return False
-    return isinstance(obj, Client)
+    return isinstance(obj, _dask().Client)
 
 
 def local_cluster(workers: int | None = None, **kwargs: Any) -> Any:
@@ -71,8 +74,6 @@ def local_cluster(workers: int | None = None, **kwargs: Any) -> Any:
     It listens on loopback only, without a dashboard; the scheduler's small HTTP server (health
     checks) takes a free port rather than 8787, so several clusters can run side by side.
     """
-    from distributed import LocalCluster
-
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n < 1:
         raise ValueError(f"workers must be >= 1, got {n}")
@@ -85,7 +86,7 @@ def local_cluster(workers: int | None = None, **kwargs: Any) -> Any:
         "scheduler_kwargs": {"dashboard": False, "dashboard_address": "127.0.0.1:0"},
     }
     options.update(kwargs)
-    return LocalCluster(**options)
+    return _dask().LocalCluster(**options)
 
 
 @contextmanager
@@ -99,18 +100,14 @@ def mapper(
     if scheduler is not None and executor not in (None, "local"):
         raise ValueError("give either scheduler or executor, not both")
     if scheduler is not None:
-        from distributed import Client
-
-        with Client(scheduler) as client:
+        with _dask().Client(scheduler) as client:
             yield _client_map(client)
         return
     if executor == "serial":
         yield _serial_map
         return
     if executor is None or executor == "local":
-        from distributed import Client
-
-        with local_cluster(workers) as cluster, Client(cluster) as client:
+        with local_cluster(workers) as cluster, _dask().Client(cluster) as client:
             yield _client_map(client)
         return
     if isinstance(executor, str):

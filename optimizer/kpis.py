@@ -34,6 +34,7 @@ from optimizer.models import (
     Priority,
     Problem,
     Route,
+    SolverInfo,
     Unassigned,
 )
 
@@ -151,3 +152,11 @@ def served_by_tier(problem: Problem, plan: Plan) -> tuple[int, ...]:
     on_time = sum(1 for j in critical if j.due is None or start[j.id] <= j.due)
     return (pinned, len(critical), on_time,
             *(sum(1 for j in jobs if j.priority == t) for t in TIERS[1:]))
+
+
+def plan_of(problem: Problem, routes: Sequence[Route], unassigned: Sequence[Unassigned],
+            solver: SolverInfo) -> Plan:
+    """The contract plan of ``routes`` and ``unassigned``, with its KPIs over ``problem``:
+    the one place a plan is put together from its parts."""
+    return Plan(problem_id=problem.id, routes=list(routes), unassigned=list(unassigned),
+                kpis=compute_kpis(problem, routes, unassigned), solver=solver)

@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     NonNegativeInt,
+    ValidationError,
     model_validator,
 )
 
@@ -406,8 +407,31 @@ class Kpis(_OpenModel):
     utilisation_pct: float
 
 
+class SolverStatus(StrEnum):
+    """How our solve of a plan ended (``Plan.solver.status``): OR-Tools' own statuses, and
+    the plans made without a search."""
+
+    OPTIMAL = "optimal"
+    SUCCESS = "success"
+    PARTIAL_SUCCESS = "partial_success"
+    NOT_SOLVED = "not_solved"
+    FAIL = "fail"
+    FAIL_TIMEOUT = "fail_timeout"
+    INVALID = "invalid"
+    INFEASIBLE = "infeasible"
+    NO_JOBS = "no_jobs"  # nothing any engineer could do: no search
+    EMPTY = "empty"  # a territory or day without engineers or jobs
+    WARM_START_KEPT = "warm_start_kept"  # a border pass kept its territory's first plan
+    GREEDY = "greedy"  # cheapest insertion alone
+    REPAIR = "repair"  # the dispatcher's repair, the solver path's warm start
+    REOPTIMIZED = "reoptimized"  # re-optimisation's repair
+
+
 class SolverInfo(_OpenModel):
-    status: str
+    """What made the plan: ``status`` (ours: a :class:`SolverStatus`; a plan from another tool
+    may carry its own word), wall time, and any figures the solver adds."""
+
+    status: SolverStatus | str
     wall_s: float
 
 
@@ -449,8 +473,6 @@ def _id_of(data: Any, loc: tuple[Any, ...]) -> str:
 
 def describe_validation_error(exc: Exception, data: Any = None) -> list[str]:
     """Readable messages from a pydantic ValidationError, naming ids where the data has them."""
-    from pydantic import ValidationError
-
     if not isinstance(exc, ValidationError):
         return [str(exc)]
     out = []

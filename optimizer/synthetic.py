@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 import numpy as np
 
@@ -279,6 +280,16 @@ def synthetic_events(problem: Problem, plan: Plan, mix: str, hours: float) -> Ev
     """The events of ``mix`` (kinds of :data:`EVENT_KINDS` joined by ``+``) at the first
     shift's start + ``hours``, on a generated ``problem`` and its dispatched ``plan`` (with
     at least four working routes): for re-optimisation tests and benchmarks."""
+    now, evs = event_kinds(problem, plan, hours)
+    chosen = [e for k in mix.split("+") for e in evs[k]]
+    return Events.model_validate({"now": now.isoformat(), "events": chosen})
+
+
+def event_kinds(problem: Problem, plan: Plan, hours: float
+                ) -> tuple[datetime, dict[str, list[dict[str, Any]]]]:
+    """``now`` (the first shift's start + ``hours``) and the events of each kind of
+    :data:`EVENT_KINDS` there on ``plan`` (which needs four working routes), as contract
+    JSON."""
     now = problem.engineers[0].shifts[0].start + timedelta(hours=hours)
     routes = [r for r in plan.routes if any(isinstance(s, JobStop) for s in r.stops)]
     jobs0 = [s for s in routes[0].stops if isinstance(s, JobStop)]
@@ -303,5 +314,4 @@ def synthetic_events(problem: Problem, plan: Plan, mix: str, hours: float) -> Ev
         "position": [{"type": "engineer_position", "engineer": routes[0].engineer,
                       "at": now.isoformat(), "location": {"lat": 31.24, "lon": 121.48}}],
     }
-    chosen = [e for k in mix.split("+") for e in evs[k]]
-    return Events.model_validate({"now": now.isoformat(), "events": chosen})
+    return now, evs

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from optimizer.batch.inputs import read_problem, write_problem_tables
+from optimizer.batch.inputs import read_data_dir_problem, write_problem_tables
 from optimizer.cli import main
 from optimizer.compile import compile_problem
 from optimizer.dispatch.options import SolveOptions
@@ -278,12 +278,12 @@ def test_nightly_tables_read_the_short_form(tmp_path) -> None:
     frame = pd.read_csv(tmp_path / "engineers.csv")
     frame["certified_until"] = ["gas:2026-11-24", ""]
     frame.to_csv(tmp_path / "engineers.csv", index=False)
-    assert read_problem(tmp_path) == problem
+    assert read_data_dir_problem(tmp_path) == problem
     frame["certified_until"] = ["gas:2026-11-31", ""]
     frame.to_csv(tmp_path / "engineers.csv", index=False)
     with pytest.raises(InputError, match=r"engineers.csv.*certified_until.*gas:2026-11-31: not a "
                        "date"):
-        read_problem(tmp_path)
+        read_data_dir_problem(tmp_path)
 
 
 def test_a_certificate_to_the_end_of_the_calendar_counts_for_ever() -> None:

@@ -1,7 +1,6 @@
 """Property tests: for generated problems, every plan the solver returns is valid.
 
-The solver tests skip, saying why, while ``optimizer.dispatch.solve`` raises
-NotImplementedError (checked at run time). Problems that once broke the solver are kept as
+Problems that once broke the solver are kept as
 ``tests/data/solver-*.json`` and replayed. Run more examples with
 ``HYPOTHESIS_PROFILE=plans-thorough``.
 """
@@ -12,12 +11,11 @@ import json
 import os
 from collections.abc import Collection
 from datetime import timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-from examples import DATA, tiny_problem
+from examples import DATA
 from hypothesis import event, given, note, settings
 from strategies import INFEASIBLE_KINDS, SKILLS, TOOLS, Generated, problems
 
@@ -37,22 +35,6 @@ FIXTURES = sorted(DATA.glob("solver-*.json"))
 # entry), and the generated-problem test tolerates exactly that symptom so that it goes on
 # finding others.
 KNOWN_SOLVER_BUGS: dict[str, str] = {}
-
-
-@cache
-def _solver_missing() -> str | None:
-    """Why the solver cannot be tested yet, or None once ``solve`` is implemented."""
-    try:
-        solve(Problem.model_validate(tiny_problem()), SolveOptions(time_limit_s=1.0))
-    except NotImplementedError as exc:
-        return f"optimizer.dispatch.solve is not implemented yet ({exc})"
-    return None
-
-
-def _require_solver() -> None:
-    reason = _solver_missing()
-    if reason is not None:
-        pytest.skip(reason)
 
 
 def _wrong_pinned_reason(problem: Problem, plan: Plan, job_id: str | None) -> bool:
@@ -217,12 +199,10 @@ def _solver_plans_are_valid(gen: Generated) -> None:
 
 def test_solver_plans_are_valid() -> None:
     """For generated problems the solver's plan is valid and nothing is lost."""
-    _require_solver()
     _solver_plans_are_valid()
 
 
 def test_solver_plan_of_the_contract_example_is_valid() -> None:
-    _require_solver()
     from examples import example_problem
 
     data = example_problem()
@@ -238,7 +218,6 @@ def test_solver_regression_fixtures(path: Path, request: pytest.FixtureRequest) 
     A fixture is ``{"note", "bug"?, "expected": {job: reason}, "assigned"?: [job], "problem"}``:
     the plan must be valid, give ``expected`` jobs those reasons and place ``assigned`` jobs.
     """
-    _require_solver()
     fixture = json.loads(path.read_text())
     bug = fixture.get("bug")
     if bug in KNOWN_SOLVER_BUGS:

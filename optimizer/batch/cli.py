@@ -8,6 +8,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from optimizer.batch.nightly import run_nightly
+from optimizer.batch.outputs import check_replaceable, clean_stale, write_atomic_dir
 from optimizer.errors import InputError
 from optimizer.io import check_writable_dir
 
@@ -66,8 +68,6 @@ def _progress(line: str) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     """Run the nightly batch; print progress on stderr and where the report is on stdout."""
-    from optimizer.batch.nightly import run_nightly
-    from optimizer.batch.outputs import check_replaceable, clean_stale, write_atomic_dir
 
     out = Path(args.out)
     check_replaceable(out.resolve())  # fail before an hour of solving, not after
@@ -80,16 +80,12 @@ def handler(args: argparse.Namespace) -> int:
         raise InputError("--parts-calibrate needs --parts-system-target (the overall stockout "
                          "rate to reach)")
     t0 = time.perf_counter()
-    try:
-        result = run_nightly(
-            args.data_dir, date=args.date, time_limit_s=args.time_limit, seed=args.seed,
-            max_solutions=args.max_solutions, workers=args.workers, scheduler=args.scheduler,
-            progress=_progress, parts_system_target=args.parts_system_target,
-            parts_calibrate=args.parts_calibrate,
-        )
-    except NotImplementedError as exc:
-        print(f"error: the dispatch solver is not available: {exc}", file=sys.stderr)
-        return 4
+    result = run_nightly(
+        args.data_dir, date=args.date, time_limit_s=args.time_limit, seed=args.seed,
+        max_solutions=args.max_solutions, workers=args.workers, scheduler=args.scheduler,
+        progress=_progress, parts_system_target=args.parts_system_target,
+        parts_calibrate=args.parts_calibrate,
+    )
     _progress("[nightly] write ...")
     t1 = time.perf_counter()
     manifest = {"problem_id": result.problem.id, "date": result.date.isoformat(),

@@ -84,7 +84,7 @@ def locate(data_dir: str | Path) -> DataDir:
     return DataDir(root=root, problem_source=source, parts_dir=parts_dir)
 
 
-def read_problem(data_dir: str | Path) -> Problem:
+def read_data_dir_problem(data_dir: str | Path) -> Problem:
     """The problem of ``data_dir``: ``problem.json`` or the engineers/jobs/depots tables."""
     root = Path(data_dir)
     path = root / "problem.json"

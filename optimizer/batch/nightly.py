@@ -39,12 +39,14 @@ from optimizer.batch.holdback import (
     parts_due_date,
     without_jobs,
 )
-from optimizer.batch.inputs import locate, read_problem
+from optimizer.batch.inputs import locate, read_data_dir_problem
 from optimizer.batch.report import render_report
 from optimizer.batch.standards import service_standards
+from optimizer.dispatch import SolveOptions, solve
+from optimizer.distributed import solve_partitioned
 from optimizer.errors import InputError, SolverError
 from optimizer.io import to_json
-from optimizer.kpis import compute_kpis
+from optimizer.kpis import plan_of
 from optimizer.limits import fits_this_machine
 from optimizer.models import (
     BreakStop,
@@ -57,6 +59,7 @@ from optimizer.models import (
     UnassignedReason,
 )
 from optimizer.parts.data import PartsData, read_parts_data
+from optimizer.validate import validate
 
 Progress = Callable[[str], None]
 
@@ -172,28 +175,9 @@ def _remap_shifts(routes: list[Route], index: dict[str, list[int]]) -> list[Rout
 # --------------------------------------------------------------------------- solving
 
 
-def solver_available() -> bool:
-    """False while the dispatch solver is a stub that raises NotImplementedError."""
-    from optimizer.dispatch import SolveOptions, solve
-
-    tiny = Problem.model_validate({"id": "probe", "travel": {"model": "haversine",
-                                                              "speed_kmh": 30}})
-    try:
-        solve(tiny, SolveOptions(time_limit_s=1))
-    except NotImplementedError:
-        return False
-    except Exception:
-        return True
-    return True
-
-
 def _solve(problem: Problem, *, time_limit_s: float, seed: int, max_solutions: int | None,
            workers: int | None, scheduler: str | None, progress: Progress | None) -> Plan:
-    from optimizer.dispatch import SolveOptions, solve
-
     if workers is not None or scheduler is not None:
-        from optimizer.distributed import solve_partitioned
-
         options = SolveOptions(time_limit_s=time_limit_s, seed=seed, max_solutions=max_solutions)
         return solve_partitioned(problem, options, workers=workers, scheduler=scheduler,
                                  seed=seed)
@@ -227,9 +211,7 @@ def merge_plan(problem: Problem, solved: Plan, held: list[HeldJob],
                     "parts_due": due.isoformat(), "parts_depot": depot})
         unassigned.append(u)
     unassigned += [h.unassigned() for h in held]
-    kpis = compute_kpis(problem, routes, unassigned)
-    return Plan(problem_id=problem.id, routes=routes, unassigned=unassigned, kpis=kpis,
-                solver=solved.solver)
+    return plan_of(problem, routes, unassigned, solved.solver)
 
 
 # --------------------------------------------------------------------------- tables
@@ -322,7 +304,7 @@ def run_nightly(
     system view at that overall stockout rate, ``parts_calibrate`` at the planned target that
     realised it on the demand history (``optimizer.parts.plan.plan_policy``).
 
-    Raises InputError for bad data, NotImplementedError while the solver is not there, and
+    Raises InputError for bad data, and
     SolverError when the solver's plan breaks a contract rule — unless ``allow_invalid``
     (benchmarks, diagnosis), which keeps the violations in the result and on the report.
     """
@@ -330,7 +312,7 @@ def run_nightly(
     notes: list[str] = []
     with stages.stage("read") as note:
         where = locate(data_dir)
-        problem = read_problem(where.root)
+        problem = read_data_dir_problem(where.root)
         if too_big := fits_this_machine(problem):
             raise InputError(too_big)
         parts = read_parts_data(where.parts_dir) if where.parts_dir is not None else None
@@ -416,6 +398,4 @@ def _day_plan(plan: Plan, todays: Problem, shift_index: dict[str, list[int]]) ->
 
 
 def _validate(problem: Problem, plan: Plan) -> list[str]:
-    from optimizer.validate import validate
-
     return [str(v) for v in validate(problem, plan)]

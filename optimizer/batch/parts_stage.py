@@ -18,6 +18,8 @@ import pandas as pd
 
 from optimizer.batch.holdback import CommittedDemand
 from optimizer.parts.data import PartsData, StockPosition
+from optimizer.parts.orders import orders_for_today
+from optimizer.parts.plan import DEFAULT_CONFIG, POLICY_COLUMNS, plan_policy
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,6 @@ def policies_and_orders(parts: PartsData, committed: CommittedDemand, day: date,
     tomorrow's jobs take.
     """
     del day  # the parts engine plans as of the last demand date
-    from optimizer.parts.orders import orders_for_today
-    from optimizer.parts.plan import DEFAULT_CONFIG, POLICY_COLUMNS, plan_policy
-
     result = plan_policy(parts, system_target=system_target, calibrate=calibrate)
     orders = orders_for_today(with_committed(parts, committed), result)
     policy = result.table[[c for c in POLICY_COLUMNS if c in result.table.columns]]

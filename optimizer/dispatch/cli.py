@@ -8,10 +8,13 @@ import sys
 import time
 from pathlib import Path
 
+from optimizer.dispatch.options import SolveOptions
+from optimizer.dispatch.solve import solve
 from optimizer.errors import InputError, OptimizerError
 from optimizer.io import check_output_file, read_plan, read_problem, to_json, write_text_atomic
 from optimizer.limits import fits_this_machine
 from optimizer.models import Plan, Problem
+from optimizer.validate import format_violations, validate
 
 
 class InvalidPlanError(OptimizerError):
@@ -61,8 +64,6 @@ def _plan(args: argparse.Namespace) -> int:
     check_output_file(args.output)  # before the solve, not after it
     if too_big := fits_this_machine(problem):
         raise InputError(too_big)
-    from optimizer.dispatch import SolveOptions, solve
-    from optimizer.validate import format_violations, validate
 
     say(f"read {args.problem}: {len(problem.engineers)} engineers, {len(problem.jobs)} jobs, "
         f"{len(problem.depots)} depots")
@@ -104,8 +105,6 @@ def kpi_summary(problem: Problem, plan: Plan) -> str:
 def _validate(args: argparse.Namespace) -> int:
     problem = read_problem(args.problem)
     plan = read_plan(args.plan)
-    from optimizer.validate import format_violations, validate
-
     violations = validate(problem, plan)
     if violations:
         print(format_violations(violations))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.compile import Compiled
-from optimizer.dispatch.layout import JOB_DEPOT, JOB_VAN, Layout
+from optimizer.dispatch.layout import Layout, NodeKind
 from optimizer.dispatch.options import Stability
 
 SCALE = 100
@@ -68,7 +68,7 @@ def compute_costs(
     km_coef = c.cost_per_km[veh_eng] * SCALE
     ot = np.rint(span * OVERTIME_FACTOR + SCALE).astype(np.int64)
 
-    is_job = (layout.kind == JOB_VAN) | (layout.kind == JOB_DEPOT)
+    is_job = (layout.kind == NodeKind.JOB_VAN) | (layout.kind == NodeKind.JOB_DEPOT)
     job = layout.job
     due = np.full(n_n, -1, dtype=np.int64)
     late = np.zeros(n_n, dtype=np.int64)

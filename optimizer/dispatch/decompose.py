@@ -109,13 +109,9 @@ def solve_decomposed(
             return [fn(x) for x in items]
         return map_all(pool, fn, items, what="a territory solve's process")
 
-    how = run or TerritoryRun(map_fn=budgeted)
+    how = replace(run or TerritoryRun(map_fn=budgeted), map_fn=budgeted, n_parts=n_parts)
     try:
-        plan = solve_by_territory(
-            problem, options, budgeted, solve_fn=solve_territory, n_parts=n_parts,
-            regions=how.regions, seed=options.seed if how.seed is None else how.seed,
-            border=how.border, max_offer_km=how.max_offer_km,
-        )
+        plan = solve_by_territory(problem, options, how, solve_territory)
     except BaseException:
         if pool is not None:
             stop(pool)  # a dead worker or an interrupt: do not wait for the others

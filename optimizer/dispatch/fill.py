@@ -26,8 +26,8 @@ from optimizer.dispatch.read import read_unassigned
 from optimizer.insertion.board import Board
 from optimizer.insertion.repair import RepairOptions, left_reasons, place_pool, safety_net
 from optimizer.insertion.routes import previous_engineers, routes_from_plan
-from optimizer.kpis import compute_kpis, served_by_tier
-from optimizer.models import Plan, Problem, SolverInfo
+from optimizer.kpis import plan_of, served_by_tier
+from optimizer.models import Plan, Problem, SolverInfo, SolverStatus
 from optimizer.validate import validate
 
 RECREATE_ROUNDS = 3000  # ruin and recreate rounds at most (a few ms each on a 1,000-job day)
@@ -86,8 +86,6 @@ def insertion_plan(
     parts, depots and breaks, one routing model for the whole day can stall below it)."""
     c = compiled if compiled is not None else compile_problem(problem)
     unassigned = read_unassigned(c, diagnose(c), None, set())  # the reasons if left out
-    empty = Plan(problem_id=problem.id, routes=[], unassigned=unassigned,
-                 kpis=compute_kpis(problem, [], unassigned),
-                 solver=SolverInfo(status="empty", wall_s=0.0))
+    empty = plan_of(problem, [], unassigned, SolverInfo(status=SolverStatus.EMPTY, wall_s=0.0))
     return fill_plan(problem, empty, compiled=c, recreate_rounds=recreate_rounds,
                      recreate_until=until)

@@ -23,13 +23,25 @@ depot. Units granted to a job that stays unassigned are then lost to others (a k
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
 
 from optimizer.compile import Compiled
 from optimizer.dispatch.diagnose import Diagnosis
 
-START, END, JOB_VAN, JOB_DEPOT, PICKUP = 0, 1, 2, 3, 4
+
+class NodeKind(IntEnum):
+    """What a routing node is: a vehicle's start or end, a job served from the van or after a
+    depot pick-up, or that pick-up."""
+
+    START = 0
+    END = 1
+    JOB_VAN = 2
+    JOB_DEPOT = 3
+    PICKUP = 4
+
+
 MAX_DEPOTS = 2
 EXACT_STOCK_JOBS = 60
 
@@ -82,7 +94,7 @@ def build_layout(
     n_v = len(shifts)
     eng = c.shift_engineer[shifts]
 
-    kind: list[int] = [START] * n_v + [END] * n_v
+    kind: list[int] = [NodeKind.START] * n_v + [NodeKind.END] * n_v
     loc: list[int] = [int(c.eng_start_loc[e]) for e in eng] + [int(c.eng_end_loc[e]) for e in eng]
     service: list[int] = [0] * (2 * n_v)
     job_of: list[int] = [-1] * (2 * n_v)
@@ -130,7 +142,8 @@ def build_layout(
         nodes: list[int] = []
         if van_ok.any():
             nodes.append(
-                add(JOB_VAN, int(c.job_loc[j]), int(c.job_duration[j]), j, -1, w, vs[van_ok])
+                add(NodeKind.JOB_VAN, int(c.job_loc[j]), int(c.job_duration[j]), j, -1, w,
+                    vs[van_ok])
             )
         if (req.any() or need_t.any()) and n_depots:
             has = np.all(c.depot_stock >= req, axis=1)
@@ -159,9 +172,10 @@ def build_layout(
                 open_w = np.array([[max(0, c.depot_open[dp, 0]), c.depot_open[dp, 1] - pu]])
                 if open_w[0, 1] < open_w[0, 0]:
                     continue
-                p = add(PICKUP, int(c.depot_loc[dp]), pu, j, int(dp), open_w, vs[ok_v])
+                p = add(NodeKind.PICKUP, int(c.depot_loc[dp]), pu, j, int(dp), open_w, vs[ok_v])
                 jn = add(
-                    JOB_DEPOT, int(c.job_loc[j]), int(c.job_duration[j]), j, int(dp), w, vs[ok_v]
+                    NodeKind.JOB_DEPOT, int(c.job_loc[j]), int(c.job_duration[j]), j, int(dp), w,
+                    vs[ok_v],
                 )
                 pairs.append((p, jn))
                 nodes.append(jn)

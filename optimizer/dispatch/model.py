@@ -27,21 +27,21 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from optimizer.compile import Compiled
 from optimizer.dispatch.costs import Costs, arc_cost_matrix
-from optimizer.dispatch.layout import JOB_DEPOT, JOB_VAN, PICKUP, Layout
+from optimizer.dispatch.layout import Layout, NodeKind
 from optimizer.dispatch.search import SearchPlan
+from optimizer.models import SolverStatus
 
-WARM_START_FAILED = "warm_start_failed"
 WORK_LIMIT_LNS_S = 600  # LNS sub-search limit under a work limit (never reached)
 WARM_STALL_FACTOR = 10  # a warm start's completion may take this many stall periods
-STATUS = {
-    0: "not_solved",
-    1: "success",
-    2: "partial_success",
-    3: "fail",
-    4: "fail_timeout",
-    5: "invalid",
-    6: "infeasible",
-    7: "optimal",
+STATUS = {  # OR-Tools' routing status codes
+    0: SolverStatus.NOT_SOLVED,
+    1: SolverStatus.SUCCESS,
+    2: SolverStatus.PARTIAL_SUCCESS,
+    3: SolverStatus.FAIL,
+    4: SolverStatus.FAIL_TIMEOUT,
+    5: SolverStatus.INVALID,
+    6: SolverStatus.INFEASIBLE,
+    7: SolverStatus.OPTIMAL,
 }
 
 
@@ -59,10 +59,14 @@ class RawRoute:
 
 @dataclass(frozen=True)
 class RawSolution:
+    """What the search returned; ``warm_start_rejected``: the initial routes could not be
+    completed (the caller solves again from scratch on a fresh model)."""
+
     routes: tuple[RawRoute, ...]
-    status: str
+    status: SolverStatus
     objective: int | None
     found: bool
+    warm_start_rejected: bool = False
 
 
 @dataclass
@@ -88,31 +92,61 @@ def build_model(
     """The routing model of ``layout`` (see module docstring).
 
     ``parts_dims``: part indices that need a van-stock dimension; ``depot_limits``:
-    (depot, part) pairs whose stock the pickups could over-commit.
+    (depot, part) pairs whose stock the pickups could over-commit. The parts are added in a
+    fixed order (callbacks and dimensions are numbered by it, and the search follows them).
     """
     n_v, n_n = layout.n_vehicles, layout.n_nodes
     starts = list(range(n_v))
     ends = list(range(n_v, 2 * n_v))
     manager = pywrapcp.RoutingIndexManager(n_n, n_v, starts, ends)
     routing = pywrapcp.RoutingModel(manager)
-    solver = routing.solver()
-    cbs: list[int] = []
+    m = _Model(c, layout, costs, manager, routing, cbs=[])
+    _arc_costs(m)
+    time = _time_dimension(m)
+    breaks = _breaks(m, time)
+    _van_stock(m, parts_dims)
+    _load(m)
+    _pickups_and_depot_stock(m, depot_limits)
+    _affinity(m)
+    _drop_penalties(m)
+    return Built(manager, routing, time, breaks, layout, m.cbs, c.job_tier)
 
-    # Distance costs, one evaluator per distinct cost_per_km.
+
+@dataclass
+class _Model:
+    """What the parts of :func:`build_model` add to (``cbs``: registered callbacks)."""
+
+    c: Compiled
+    layout: Layout
+    costs: Costs
+    manager: pywrapcp.RoutingIndexManager
+    routing: pywrapcp.RoutingModel
+    cbs: list[int]
+
+
+def _arc_costs(m: _Model) -> None:
+    """Distance costs, one evaluator per distinct ``cost_per_km``."""
+    c, layout, costs, routing, cbs = m.c, m.layout, m.costs, m.routing, m.cbs
+    n_v = layout.n_vehicles
     classes: dict[float, int] = {}
     for v in range(n_v):
         coef = float(costs.km_coef[v])
         if coef not in classes:
-            m = arc_cost_matrix(c, layout, coef)
-            classes[coef] = routing.RegisterTransitMatrix(m.tolist())
+            arcs = arc_cost_matrix(c, layout, coef)
+            classes[coef] = routing.RegisterTransitMatrix(arcs.tolist())
             cbs.append(classes[coef])
         routing.SetArcCostEvaluatorOfVehicle(classes[coef], v)
 
-    # Time.
+
+def _time_dimension(m: _Model) -> pywrapcp.RoutingDimension:
+    """Travel and service time; shifts with overtime; windows, dues and retiming; who may
+    serve each node."""
+    c, layout, costs, manager, routing, cbs = m.c, m.layout, m.costs, m.manager, m.routing, m.cbs
+    n_v, n_n = layout.n_vehicles, layout.n_nodes
     minutes = c.travel.minutes[np.ix_(layout.loc, layout.loc)] + layout.service[:, None]
     # Pick-ups one after another at one depot are one stop: only the last one's time counts
     # (as the plan reads them, see read.py, and as the repair's insertion board plans them).
-    pick = np.flatnonzero(layout.kind == PICKUP)
+    pick = np.flatnonzero(layout.kind == NodeKind.PICKUP)
     if len(pick) > 1:
         same = layout.depot[pick][:, None] == layout.depot[pick][None, :]
         rows, cols = np.nonzero(same)
@@ -153,8 +187,14 @@ def build_model(
         al = layout.allowed[n]
         if al is not None:
             routing.VehicleVar(idx).SetValues([-1, *(int(x) for x in al)])
+    return time
 
-    # Breaks: visits are not interrupted; each break lies inside the route.
+
+def _breaks(m: _Model, time: pywrapcp.RoutingDimension) -> list[list[pywrapcp.IntervalVar]]:
+    """Breaks: visits are not interrupted; each break lies inside the route."""
+    c, layout, manager, routing = m.c, m.layout, m.manager, m.routing
+    solver = routing.solver()
+    n_v = layout.n_vehicles
     breaks: list[list[pywrapcp.IntervalVar]] = []
     if any(len(c.shift_breaks[int(s)]) for s in layout.vehicles):
         visit = [0] * routing.Size()
@@ -173,21 +213,29 @@ def build_model(
             breaks.append(ivs)
     else:
         breaks = [[] for _ in range(n_v)]
+    return breaks
 
-    # Van stock per part: consumption by van-served jobs within the shift's share.
+
+def _van_stock(m: _Model, parts_dims: Sequence[int]) -> None:
+    """Van stock per part: consumption by van-served jobs within the shift's share."""
+    c, layout, routing, cbs = m.c, m.layout, m.routing, m.cbs
+    n_n = layout.n_nodes
     for k in parts_dims:
         demand = np.zeros(n_n, dtype=np.int64)
-        for n in np.flatnonzero(layout.kind == JOB_VAN):
+        for n in np.flatnonzero(layout.kind == NodeKind.JOB_VAN):
             demand[n] = c.job_parts[layout.job[n], k]
         cb = routing.RegisterUnaryTransitVector(demand.tolist())
         cbs.append(cb)
         caps = [int(x) for x in layout.van_alloc[:, k]]
         routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, f"van_{c.parts[k]}")
 
-    # Load.
+
+def _load(m: _Model) -> None:
+    """Load within the engineers' capacity."""
+    c, layout, routing, cbs = m.c, m.layout, m.routing, m.cbs
     veh_eng = c.shift_engineer[layout.vehicles]
     cap = c.eng_capacity[veh_eng]
-    is_job = (layout.kind == JOB_VAN) | (layout.kind == JOB_DEPOT)
+    is_job = (layout.kind == NodeKind.JOB_VAN) | (layout.kind == NodeKind.JOB_DEPOT)
     if (cap >= 0).any():
         load = np.where(is_job, c.job_load[np.maximum(layout.job, 0)], 0)
         if load.any():
@@ -197,7 +245,11 @@ def build_model(
             caps = [int(x) if x >= 0 else big for x in cap]
             routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, "load")
 
-    # Pickup before its job, same vehicle.
+
+def _pickups_and_depot_stock(m: _Model, depot_limits: Sequence[tuple[int, int]]) -> None:
+    """Each pick-up before its job on the same vehicle; shared depot stock never exceeded."""
+    c, layout, manager, routing = m.c, m.layout, m.manager, m.routing
+    solver = routing.solver()
     for p, d in layout.pairs:
         pi, di = manager.NodeToIndex(p), manager.NodeToIndex(d)
         # Same vehicle and pickup first are what a pickup-and-delivery pair means. No extra
@@ -206,7 +258,7 @@ def build_model(
         routing.AddPickupAndDelivery(pi, di)
 
     # Shared depot stock.
-    pickups = np.flatnonzero(layout.kind == PICKUP)
+    pickups = np.flatnonzero(layout.kind == NodeKind.PICKUP)
     for dp, k in depot_limits:
         at = [n for n in pickups if layout.depot[n] == dp and c.job_parts[layout.job[n], k] > 0]
         if not at:
@@ -215,7 +267,11 @@ def build_model(
         qty = [int(c.job_parts[layout.job[n], k]) for n in at]
         solver.Add(solver.ScalProd(acts, qty) <= int(c.depot_stock[dp, k]))
 
-    # Soft job -> engineer costs.
+
+def _affinity(m: _Model) -> None:
+    """Soft job -> engineer costs."""
+    costs, routing, cbs = m.costs, m.routing, m.cbs
+    n_v = m.layout.n_vehicles
     if costs.pref is not None:
         evals: dict[bytes, int] = {}
         per_v = []
@@ -230,14 +286,15 @@ def build_model(
         routing.AddDimensionWithVehicleTransits(per_v, 0, big, True, "affinity")
         routing.GetDimensionOrDie("affinity").SetSpanCostCoefficientForAllVehicles(1)
 
-    # Drop penalties: one disjunction per job over its alternative nodes.
+
+def _drop_penalties(m: _Model) -> None:
+    """Drop penalties: one disjunction per job over its alternative nodes."""
+    layout, costs, manager, routing = m.layout, m.costs, m.manager, m.routing
     for nodes, j in layout.disjunctions:
         idx = [manager.NodeToIndex(n) for n in nodes]
         routing.AddDisjunction(idx, int(costs.penalty[j]), 1)
     for p, _d in layout.pairs:
         routing.AddDisjunction([manager.NodeToIndex(p)], 0)
-
-    return Built(manager, routing, time, breaks, layout, cbs, c.job_tier)
 
 
 def _parameters(plan: SearchPlan) -> pywrapcp.RoutingSearchParameters:
@@ -294,10 +351,11 @@ def solve_model(
                 log("warm start rejected: "
                     + ("its routes do not fit the model" if initial is None
                        else "the search could not complete it") + "; solving from scratch")
-            return RawSolution(routes=(), status=WARM_START_FAILED, objective=None, found=False)
+            return RawSolution(routes=(), status=SolverStatus.NOT_SOLVED, objective=None,
+                               found=False, warm_start_rejected=True)
     else:
         solution = routing.SolveWithParameters(params)
-    status = STATUS.get(int(routing.status()), str(routing.status()))
+    status = STATUS.get(int(routing.status()), SolverStatus.NOT_SOLVED)
     if watch is not None and watch.stopped and log:
         log(f"dispatch: search stopped after {watch.stopped:.1f} s: {watch.left_out} jobs left "
             f"out and none more served for {plan.service_stall_s:.1f} s; the repair takes "
@@ -344,7 +402,7 @@ def _served_by_tier(built: Built, routes: list[list[int]]) -> tuple[int, ...]:
     """Jobs visited per priority tier, most urgent first (compared as tuples)."""
     manager, layout = built.manager, built.layout
     jobs = [int(layout.job[n]) for route in routes for n in map(manager.IndexToNode, route)
-            if layout.kind[n] in (JOB_VAN, JOB_DEPOT)]
+            if layout.kind[n] in (NodeKind.JOB_VAN, NodeKind.JOB_DEPOT)]
     counts = np.bincount(built.job_tier[jobs], minlength=int(built.job_tier.max(initial=0)) + 1)
     return tuple(int(x) for x in counts[::-1])
 
@@ -400,7 +458,7 @@ class _ServiceWatch:
         assert plan.service_stall_s is not None
         self.stall_s, self.min_s = plan.service_stall_s, plan.service_min_s
         self.routing, self.manager = built.routing, built.manager
-        self.is_job = np.isin(built.layout.kind, (JOB_VAN, JOB_DEPOT))
+        self.is_job = np.isin(built.layout.kind, (NodeKind.JOB_VAN, NodeKind.JOB_DEPOT))
         self.n_jobs = len(built.layout.disjunctions)
         self.best = -1
         self.gain_t = self.t0
@@ -424,7 +482,7 @@ class _ServiceWatch:
         return False
 
 
-def _extract(built: Built, solution: pywrapcp.Assignment, status: str) -> RawSolution:
+def _extract(built: Built, solution: pywrapcp.Assignment, status: SolverStatus) -> RawSolution:
     routing, manager, time = built.routing, built.manager, built.time
     routes = []
     for v in range(built.layout.n_vehicles):

@@ -16,7 +16,7 @@ import numpy as np
 
 from optimizer.compile import Compiled
 from optimizer.dispatch.diagnose import Diagnosis
-from optimizer.dispatch.layout import PICKUP, Layout
+from optimizer.dispatch.layout import Layout, NodeKind
 from optimizer.dispatch.model import RawRoute, RawSolution
 from optimizer.models import (
     BreakStop,
@@ -46,7 +46,7 @@ def _items(c: Compiled, layout: Layout, r: RawRoute, eng: int) -> list[_Item]:
     items: list[_Item] = []
     for n, t in zip(r.nodes, r.starts, strict=True):
         j = int(layout.job[n])
-        if layout.kind[n] == PICKUP:
+        if layout.kind[n] == NodeKind.PICKUP:
             dp = int(layout.depot[n])
             bundle = {c.parts[k]: int(q) for k, q in enumerate(c.job_parts[j]) if q > 0}
             tools = {

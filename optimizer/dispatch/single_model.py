@@ -26,13 +26,13 @@ from optimizer.compile import Compiled, compile_problem
 from optimizer.dispatch.costs import compute_costs
 from optimizer.dispatch.diagnose import diagnose
 from optimizer.dispatch.fill import UNBOUNDED_ROUNDS, insertion_plan
-from optimizer.dispatch.layout import JOB_DEPOT, JOB_VAN, PICKUP, Layout, build_layout
-from optimizer.dispatch.model import WARM_START_FAILED, RawSolution, build_model, solve_model
+from optimizer.dispatch.layout import Layout, NodeKind, build_layout
+from optimizer.dispatch.model import RawSolution, build_model, solve_model
 from optimizer.dispatch.options import SolveOptions
 from optimizer.dispatch.read import read_routes, read_unassigned
 from optimizer.dispatch.search import search_plan
-from optimizer.kpis import compute_kpis
-from optimizer.models import DepotStop, JobStop, Plan, Problem, SolverInfo
+from optimizer.kpis import plan_of
+from optimizer.models import DepotStop, JobStop, Plan, Problem, SolverInfo, SolverStatus
 
 INSERTION_SHARE = 0.1  # of the search's time at most for the insertion day it starts from
 
@@ -97,20 +97,15 @@ def solve_single(problem: Problem, options: SolveOptions, t0: float | None = Non
     if raw is not None and not raw.found:
         served = set()
     unassigned = read_unassigned(c, d, layout, served)
-    kpis = compute_kpis(problem, routes, unassigned)
     wall = time.perf_counter() - t0
-    status = "no_jobs" if raw is None else raw.status
+    status = SolverStatus.NO_JOBS if raw is None else raw.status
+    plan = plan_of(problem, routes, unassigned,
+                   SolverInfo(status=status, wall_s=round(wall, 3), **info))
     log(
-        f"dispatch: done in {wall:.1f} s, {kpis.jobs_assigned}/{kpis.jobs_total} jobs assigned, "
-        f"{kpis.distance_km:.1f} km"
+        f"dispatch: done in {wall:.1f} s, {plan.kpis.jobs_assigned}/{plan.kpis.jobs_total} jobs "
+        f"assigned, {plan.kpis.distance_km:.1f} km"
     )
-    return Plan(
-        problem_id=problem.id,
-        routes=routes,
-        unassigned=unassigned,
-        kpis=kpis,
-        solver=SolverInfo(status=status, wall_s=round(wall, 3), **info),
-    )
+    return plan
 
 
 def _solve_layout(
@@ -149,7 +144,8 @@ def _solve_layout(
         f"{spent:.1f} s; searching ({plan.first_solution} + {plan.metaheuristic}, {limit})"
     )
     raw = solve_model(built, plan, initial, log)
-    if raw.status == WARM_START_FAILED:
+    rejected = raw.warm_start_rejected
+    if rejected:
         fresh = build_model(c, layout, costs, parts_dims, depot_limits)
         left = max(0.05, deadline - time.perf_counter() - 0.2)
         if plan.solution_limit is None and plan.check_limit is None:
@@ -166,6 +162,8 @@ def _solve_layout(
         "vehicles": layout.n_vehicles,
         "warm_start": initial is not None,
     }
+    if rejected:
+        info["warm_start_rejected"] = True
     return raw, info
 
 
@@ -190,7 +188,7 @@ def _enforce_cap(
             on_route.setdefault(e, []).extend(int(c.job_loc[layout.job[n]]) for n in r.nodes)
             for n in r.nodes:
                 j = int(layout.job[n])
-                if layout.kind[n] != PICKUP and j in ref_eng and ref_eng[j] != e:
+                if layout.kind[n] != NodeKind.PICKUP and j in ref_eng and ref_eng[j] != e:
                     moved.append(j)
         if len(moved) <= cap:
             return layout, raw, rounds - 1
@@ -234,13 +232,13 @@ def _served(layout: Layout, raw: RawSolution | None) -> set[int]:
         int(layout.job[n])
         for r in raw.routes
         for n in r.nodes
-        if layout.kind[n] in (JOB_VAN, JOB_DEPOT)
+        if layout.kind[n] in (NodeKind.JOB_VAN, NodeKind.JOB_DEPOT)
     }
 
 
 def _parts_dims(c: Compiled, layout: Layout) -> list[int]:
     """Parts whose van share some shift could over-commit through van-served jobs."""
-    van = np.flatnonzero(layout.kind == JOB_VAN)
+    van = np.flatnonzero(layout.kind == NodeKind.JOB_VAN)
     out = []
     for k in range(len(c.parts)):
         need = c.job_parts[layout.job[van], k]
@@ -260,7 +258,7 @@ def _depot_limits(c: Compiled, layout: Layout) -> list[tuple[int, int]]:
     """(depot, part) pairs whose stock all pick-ups together could exceed."""
     if layout.reserved:
         return []
-    pu = np.flatnonzero(layout.kind == PICKUP)
+    pu = np.flatnonzero(layout.kind == NodeKind.PICKUP)
     out = []
     for dp in range(len(c.depot_loc)):
         at = pu[layout.depot[pu] == dp]
@@ -369,12 +367,13 @@ def _initial_routes(
             chosen = None
             if j in pickups:
                 dp, p0 = pickups[j]
-                at = [n for n in nodes if layout.kind[n] == JOB_DEPOT and layout.depot[n] == dp]
+                at = [n for n in nodes
+                      if layout.kind[n] == NodeKind.JOB_DEPOT and layout.depot[n] == dp]
                 if at and p0 in slots:
                     slots[p0].append(pickup_of[at[0]])
                     chosen = at[0]
             if chosen is None:  # from the van; else left out (a new pick-up is a detour)
-                chosen = next((n for n in nodes if layout.kind[n] == JOB_VAN), None)
+                chosen = next((n for n in nodes if layout.kind[n] == NodeKind.JOB_VAN), None)
             if chosen is not None:
                 order.append([chosen])
         routes[v] = [n for slot in order for n in slot]

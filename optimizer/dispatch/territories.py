@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from optimizer.dispatch.options import SolveOptions
-from optimizer.kpis import compute_kpis, served_by_tier
+from optimizer.kpis import plan_of, served_by_tier
 from optimizer.models import (
     DepotStop,
     Engineer,
@@ -46,6 +46,7 @@ from optimizer.models import (
     Plan,
     Problem,
     SolverInfo,
+    SolverStatus,
     Unassigned,
     UnassignedReason,
 )
@@ -482,6 +483,18 @@ def border_round(
 # --------------------------------------------------------------------------- merge
 
 
+# Territory statuses from the least to the most successful: the merged plan's is the first.
+_STATUS_RANK = [SolverStatus.INFEASIBLE, SolverStatus.INVALID, SolverStatus.FAIL,
+                SolverStatus.FAIL_TIMEOUT, SolverStatus.NOT_SOLVED, SolverStatus.PARTIAL_SUCCESS,
+                SolverStatus.SUCCESS, SolverStatus.OPTIMAL, SolverStatus.WARM_START_KEPT,
+                SolverStatus.NO_JOBS, SolverStatus.EMPTY]
+
+
+def _status_rank(status: str) -> int:
+    """Where ``status`` stands in ``_STATUS_RANK`` (a word not in it: below all)."""
+    return _STATUS_RANK.index(status) if status in _STATUS_RANK else -1
+
+
 def merge_plans(
     parting: Partitioning,
     plans: Sequence[Plan],
@@ -526,10 +539,10 @@ def merge_plans(
     unassigned_list = sorted(unassigned.values(), key=lambda u: order[u.job])
     eng_order = {e.id: i for i, e in enumerate(problem.engineers)}
     routes.sort(key=lambda r: (eng_order[r.engineer], r.shift))
-    kpis = compute_kpis(problem, routes, unassigned_list)
-    statuses = sorted({p.solver.status for p in final}) or ["empty"]
+    statuses = [p.solver.status for p in final]
     solver = SolverInfo(
-        status=statuses[0] if len(statuses) == 1 else "+".join(statuses),
+        status=min(statuses, key=_status_rank) if statuses else SolverStatus.EMPTY,
+        partition_status=statuses,
         wall_s=round(wall_s, 3),
         partitions=parting.n_parts,
         partition_jobs=[len(t.problem.jobs) for t in parting.territories],
@@ -538,8 +551,7 @@ def merge_plans(
         border_placed=sum(1 for j in offered_to if j in placed),
         partition_wall_s=[round(p.solver.wall_s, 3) for p in final],
     )
-    return Plan(problem_id=problem.id, routes=routes, unassigned=unassigned_list, kpis=kpis,
-                solver=solver)
+    return plan_of(problem, routes, unassigned_list, solver)
 
 
 # --------------------------------------------------------------------------- orchestration
@@ -551,8 +563,7 @@ def restrict_plan(plan: Plan, sub: Problem) -> Plan:
     jobs = {j.id for j in sub.jobs}
     routes = [r for r in plan.routes if r.engineer in engs]
     unassigned = [u for u in plan.unassigned if u.job in jobs]
-    return Plan(problem_id=sub.id, routes=routes, unassigned=unassigned,
-                kpis=compute_kpis(sub, routes, unassigned), solver=plan.solver)
+    return plan_of(sub, routes, unassigned, plan.solver)
 
 
 def options_for(sub: Problem, options: SolveOptions, initial: Plan | None = None) -> SolveOptions:
@@ -580,9 +591,7 @@ def empty_plan(sub: Problem) -> Plan:
                    detail="no engineer in this territory")
         for j in sub.jobs
     ]
-    return Plan(problem_id=sub.id, routes=[], unassigned=unassigned,
-                kpis=compute_kpis(sub, [], unassigned),
-                solver=SolverInfo(status="empty", wall_s=0.0))
+    return plan_of(sub, [], unassigned, SolverInfo(status=SolverStatus.EMPTY, wall_s=0.0))
 
 
 def keep_first_plan(sub: Problem, warm: Plan) -> Plan:
@@ -595,14 +604,8 @@ def keep_first_plan(sub: Problem, warm: Plan) -> Plan:
         for j in sub.jobs
         if j.id not in served
     ]
-    routes = list(warm.routes)
-    return Plan(
-        problem_id=sub.id,
-        routes=routes,
-        unassigned=unassigned,
-        kpis=compute_kpis(sub, routes, unassigned),
-        solver=SolverInfo(status="warm_start_kept", wall_s=0.0),
-    )
+    return plan_of(sub, warm.routes, unassigned,
+                   SolverInfo(status=SolverStatus.WARM_START_KEPT, wall_s=0.0))
 
 
 @dataclass(frozen=True)
@@ -623,16 +626,11 @@ class TerritoryRun:
 def solve_by_territory(
     problem: Problem,
     options: SolveOptions,
-    map_fn: MapFn,
-    *,
+    run: TerritoryRun,
     solve_fn: Callable[[Problem, SolveOptions], Plan],
-    n_parts: int | None = None,
-    regions: Mapping[str, str] | None = None,
-    seed: int = 0,
-    border: bool = True,
-    max_offer_km: float | None = None,
 ) -> Plan:
-    """Partition, solve the territories with ``map_fn(fn, [(sub, options), ...])``, merge.
+    """Partition as ``run`` says, solve the territories with
+    ``run.map_fn(fn, [(sub, options), ...])``, merge.
 
     ``solve_fn(sub, options)`` plans one territory (module level, so that it can be
     pickled); it is never this module's business which solver that is. ``map_fn`` returns
@@ -641,14 +639,16 @@ def solve_by_territory(
     keeps the first plan's routes (its warm start), the offered jobs unassigned.
     """
     t0 = time.perf_counter()
-    n_parts = n_parts_for(problem) if n_parts is None else n_parts
-    parting = partition_problem(problem, n_parts, regions=regions, seed=seed)
+    map_fn = run.map_fn
+    n_parts = n_parts_for(problem) if run.n_parts is None else run.n_parts
+    seed = options.seed if run.seed is None else run.seed
+    parting = partition_problem(problem, n_parts, regions=run.regions, seed=seed)
     subs = [t.problem for t in parting.territories]
     plans = map_fn(_star(solve_fn), [(s, options_for(s, options)) for s in subs])
     round2: BorderRound | None = None
     border_plans: dict[int, Plan] = {}
-    if border:
-        round2 = border_round(parting, plans, max_offer_km)
+    if run.border:
+        round2 = border_round(parting, plans, run.max_offer_km)
         if round2.problems:
             keys = sorted(round2.problems)
             args = [

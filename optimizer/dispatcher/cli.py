@@ -6,6 +6,11 @@ import argparse
 import json
 from pathlib import Path
 
+from optimizer.dispatcher.events import Events
+from optimizer.dispatcher.explain import explain_plan
+from optimizer.dispatcher.options import ReoptimizeOptions
+from optimizer.dispatcher.reoptimize import reoptimize
+from optimizer.dispatcher.slots import coverage, offer_slots
 from optimizer.io import (
     check_output_file,
     check_writable_dir,
@@ -16,6 +21,7 @@ from optimizer.io import (
     to_json,
     write_text_atomic,
 )
+from optimizer.models import Job
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,9 +56,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _reoptimize(args: argparse.Namespace) -> int:
-    from optimizer.dispatcher.events import Events
-    from optimizer.dispatcher.reoptimize import ReoptimizeOptions, reoptimize
-
     problem = read_problem(args.problem)
     plan = read_plan(args.plan)
     events = parse_model(Events, read_json(args.events), source=str(args.events))
@@ -77,8 +80,6 @@ def _reoptimize(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from optimizer.dispatcher.explain import explain_plan
-
     problem, plan = read_problem(args.problem), read_plan(args.plan)
     check_output_file(args.output)
     plan = explain_plan(problem, plan)
@@ -89,9 +90,6 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _slots(args: argparse.Namespace) -> int:
-    from optimizer.dispatcher.slots import coverage, offer_slots
-    from optimizer.models import Job
-
     problem = read_problem(args.problem)
     job = parse_model(Job, read_json(args.job), source=str(args.job))
     offers = offer_slots(problem, read_plan(args.plan), job, days=args.days,

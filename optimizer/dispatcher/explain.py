@@ -30,6 +30,7 @@ from optimizer.insertion.board import (
     Board,
     Frozen,
     Item,
+    StopKind,
     WorkRoute,
     displacement_candidates,
     empty_routes,
@@ -66,12 +67,12 @@ def board_from_plan(c: Compiled, plan: Plan) -> Board:
                     w = c.job_windows[j]
                     if c.pinned_start[j] >= 0:
                         w = np.array([[c.pinned_start[j]] * 2], dtype=np.int64)
-                    wr.future.append(Item("job", j, int(c.job_loc[j]), int(c.job_duration[j]),
-                                          w, lb=st))
+                    wr.future.append(Item(StopKind.JOB, j, int(c.job_loc[j]),
+                                          int(c.job_duration[j]), w, lb=st))
                 elif isinstance(s, DepotStop):
                     d = next(i for i, dp in enumerate(c.problem.depots) if dp.id == s.depot)
                     wr.future.append(Item(
-                        "depot", d, int(c.depot_loc[d]), c.to_minutes(s.end) - st,
+                        StopKind.DEPOT, d, int(c.depot_loc[d]), c.to_minutes(s.end) - st,
                         c.depot_open[d].reshape(1, 2), lb=st,
                         pickup={c.parts.index(p): q for p, q in s.pickup.items()},
                         pickup_tools=tuple(c.tools.index(t) for t in s.pickup_tools)))
@@ -79,7 +80,7 @@ def board_from_plan(c: Compiled, plan: Plan) -> Board:
                     brs = c.shift_breaks[wr.shift]
                     k = next((i for i, (a, b, _) in enumerate(brs) if a <= st <= b), bi)
                     a, b, dur = (int(v) for v in brs[k]) if len(brs) else (st, st, 0)
-                    wr.future.append(Item("break", k, -1, dur, np.array([[a, b]]), lb=st))
+                    wr.future.append(Item(StopKind.BREAK, k, -1, dur, np.array([[a, b]]), lb=st))
                     bi += 1
             if schedule(wr, m) != -1:  # keep the plan's own times if our pass disagrees
                 wr.prefix = [Frozen(s, "x", -1, -1, 0, 0) for s in r.stops]

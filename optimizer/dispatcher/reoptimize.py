@@ -51,7 +51,7 @@ from optimizer.dispatcher.solver_path import (
     Repaired,
     improve,
 )
-from optimizer.insertion.board import Board, WorkRoute
+from optimizer.insertion.board import Board, StopKind, WorkRoute
 from optimizer.insertion.repair import left_reasons, place_pool, safety_net
 from optimizer.insertion.routes import (
     frozen_stop,
@@ -159,7 +159,7 @@ def _working_board(c: Compiled, ev: DayEvents, hist: History,
                              + int(minutes[r.resume_loc, pl]))
             r.resume_loc = pl
         taken = [bi for bi, (a, b, d) in enumerate(c.shift_breaks[s])
-                 if any(x.kind == "break" and a <= x.start <= b for x in r.prefix)]
+                 if any(x.kind == StopKind.BREAK and a <= x.start <= b for x in r.prefix)]
         r.future = planned_items(c, s, home_of.get(s, []), taken)
         retime_route(r, minutes, pool, c)
         routes.append(r)

@@ -21,9 +21,19 @@ from optimizer.dispatch import SolveOptions, Stability, solve
 from optimizer.dispatcher.diff import compute_diff
 from optimizer.dispatcher.events import Diff, EngineerPosition
 from optimizer.dispatcher.options import ReoptimizeOptions
-from optimizer.insertion.board import BIG, LATE_WEIGHT, Board, WorkRoute, schedule
-from optimizer.kpis import compute_kpis
-from optimizer.models import Break, DepotStop, JobStop, Plan, Problem, Route, Shift, SolverInfo
+from optimizer.insertion.board import BIG, LATE_WEIGHT, Board, StopKind, WorkRoute, schedule
+from optimizer.kpis import plan_of
+from optimizer.models import (
+    Break,
+    DepotStop,
+    JobStop,
+    Plan,
+    Problem,
+    Route,
+    Shift,
+    SolverInfo,
+    SolverStatus,
+)
 from optimizer.validate import validate
 
 AFTER_SOLVE_S = 0.3  # merging, validating and comparing after the solver returns
@@ -67,11 +77,10 @@ def improve(x: Repaired, seconds: float) -> tuple[Plan | None, dict[str, object]
     cap = None if opt.max_moved_jobs is None else opt.max_moved_jobs + forced
     warm = _warm_plan(x, sub, shift_route)
     note: dict[str, object] = {"sub_engineers": len(sub_engs), "sub_jobs": len(sub.jobs)}
-    said: list[str] = []
     t0 = time.perf_counter()
     try:
         sol = solve(sub, SolveOptions(
-            time_limit_s=seconds, seed=opt.seed, initial_plan=warm, progress=said.append,
+            time_limit_s=seconds, seed=opt.seed, initial_plan=warm,
             stability=Stability(
                 reference=x.dispatched, reassign_cost=opt.reassign_cost_min * minute,
                 retime_cost_per_min=opt.retime_cost_per_min * minute, max_moved_jobs=cap)))
@@ -82,7 +91,8 @@ def improve(x: Repaired, seconds: float) -> tuple[Plan | None, dict[str, object]
     note["solver_time_s"] = round(seconds, 3)
     note["solver_wall_s"] = round(time.perf_counter() - t0, 3)
     note["solver_assigned"] = f"{sol.kpis.jobs_assigned}/{sol.kpis.jobs_total}"
-    note["warm_start"] = "rejected" if any("warm start rejected" in m for m in said) else "used"
+    note["warm_start"] = "rejected" if sol.solver.model_extra.get("warm_start_rejected") \
+        else "used"
     merged = _merge(x, sub, sol, shift_route)
     bad = validate(x.after, merged)
     if bad:
@@ -110,7 +120,7 @@ def _open_routes(board: Board) -> dict[int, int]:
 
 
 def _points(r: WorkRoute) -> list[int]:
-    return [r.resume_loc] + [x.loc for x in r.future if x.kind == "job"]
+    return [r.resume_loc] + [x.loc for x in r.future if x.kind == StopKind.JOB]
 
 
 def _sub_routes(x: Repaired) -> list[int]:
@@ -166,7 +176,7 @@ def _sub_jobs(x: Repaired, routes: list[int]) -> list[int]:
     nearest first), at most ``max_sub_pool`` of them."""
     c, board = x.c, x.board
     engs = np.array([board.routes[ri].eng for ri in routes])
-    jobs = [it.ref for ri in routes for it in board.routes[ri].future if it.kind == "job"]
+    jobs = [it.ref for ri in routes for it in board.routes[ri].future if it.kind == StopKind.JOB]
     jobs = [j for j in jobs if c.pinned_engineer[j] < 0 or c.pinned_engineer[j] in engs]
     pts = np.concatenate([np.asarray(_points(board.routes[ri]), dtype=np.int64)
                           for ri in routes])
@@ -197,10 +207,10 @@ def _sub_problem(x: Repaired, routes: list[int], jobs: list[int]) -> tuple[Probl
         end = max(sh.end, start)
         breaks = []
         for it in r.future:
-            if it.kind == "depot":
+            if it.kind == StopKind.DEPOT:
                 for p, q in it.pickup.items():
                     depot_stock[it.ref, p] += q
-            if it.kind != "break":
+            if it.kind != StopKind.BREAK:
                 continue
             lo = max(int(it.windows[0, 0]), r.resume_t)
             hi = max(lo, min(int(it.windows[0, 1]), r.limit - it.dur))
@@ -212,13 +222,13 @@ def _sub_problem(x: Repaired, routes: list[int], jobs: list[int]) -> tuple[Probl
         for o in board.routes:  # the engineer's other shifts keep their parts (pick-ups
             if o is not r and o.eng == r.eng and len(c.parts):  # there are not counted)
                 for it in [*o.prefix, *o.future]:
-                    if it.kind == "job":
+                    if it.kind == StopKind.JOB:
                         stock = stock - c.job_parts[it.ref]
         for f in r.prefix:
-            if f.kind == "job":
+            if f.kind == StopKind.JOB:
                 stock = stock - c.job_parts[f.ref] if len(c.parts) else stock
                 load += int(c.job_load[f.ref])
-            elif f.kind == "depot":
+            elif f.kind == StopKind.DEPOT:
                 for p, q in f.pickup.items():
                     stock[p] += q
                 tools[list(f.pickup_tools)] = True
@@ -255,12 +265,12 @@ def _warm_plan(x: Repaired, sub: Problem, shift_route: dict) -> Plan:
         r = x.board.routes[ri]
         stops = [JobStop(job=c.job_ids[it.ref], arrival=c.to_datetime(it.arr),
                          start=c.to_datetime(it.start), end=c.to_datetime(it.end))
-                 for it in r.future if it.kind == "job"]
+                 for it in r.future if it.kind == StopKind.JOB]
         routes.append(Route(engineer=eid, shift=k, start_time=c.to_datetime(r.resume_t),
                             end_time=c.to_datetime(r.end_time), distance_km=0.0,
                             travel_min=0.0, stops=stops))
     return Plan(problem_id=sub.id, routes=routes, kpis=x.repaired.kpis,
-                solver=SolverInfo(status="repair", wall_s=0.0))
+                solver=SolverInfo(status=SolverStatus.REPAIR, wall_s=0.0))
 
 
 def _merge(x: Repaired, sub: Problem, sol: Plan, shift_route: dict) -> Plan:
@@ -276,7 +286,7 @@ def _merge(x: Repaired, sub: Problem, sol: Plan, shift_route: dict) -> Plan:
         rt = by_route.get(ri)
         if rt is None:  # no work left: only the breaks still to take
             r2 = dc_replace(r, future=[dc_replace(it, lb=-BIG) for it in r.future
-                                       if it.kind == "break"])
+                                       if it.kind == StopKind.BREAK])
             schedule(r2, board.minutes)
             if r2.worked():
                 new_routes.append(board.emit(r2))
@@ -302,10 +312,8 @@ def _merge(x: Repaired, sub: Problem, sol: Plan, shift_route: dict) -> Plan:
     routes += new_routes
     routes.sort(key=lambda rt: (rt.engineer, rt.shift))
     un = [u for u in x.repaired.unassigned if u.job not in sub_jobs] + list(sol.unassigned)
-    return Plan(problem_id=x.after.id, routes=routes, unassigned=un,
-                kpis=compute_kpis(x.after, routes, un),
-                solver=x.repaired.solver.model_copy(
-                    update={"solver_status": sol.solver.status}))
+    return plan_of(x.after, routes, un,
+                   x.repaired.solver.model_copy(update={"solver_status": sol.solver.status}))
 
 
 def _moved_untouched(x: Repaired, plan: Plan) -> int:

@@ -21,21 +21,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 import numpy as np
 
 from optimizer.compile import NO_CERT_LIMIT, Compiled
-from optimizer.models import BreakStop, DepotStop, JobStop, Plan, Route, Stop
+from optimizer.kpis import plan_of
+from optimizer.models import (
+    BreakStop,
+    DepotStop,
+    JobStop,
+    Plan,
+    Route,
+    SolverInfo,
+    SolverStatus,
+    Stop,
+    Unassigned,
+)
 
 BIG = 10**9
 LATE_WEIGHT = 2.0  # cost per minute a job starts after its due (travel minutes are 1)
+
+
+class StopKind(StrEnum):
+    """What a working route's stop is."""
+
+    JOB = "job"
+    DEPOT = "depot"
+    BREAK = "break"
 
 
 @dataclass
 class Item:
     """One future stop: ``kind`` job/depot/break, ``ref`` its job, depot or break index."""
 
-    kind: str
+    kind: StopKind
     ref: int
     loc: int  # -1 for a break
     dur: int
@@ -53,7 +73,7 @@ class Frozen:
     """A stop of history: kept exactly; minutes for scheduling, the original stop to emit."""
 
     stop: Stop
-    kind: str
+    kind: StopKind
     ref: int
     loc: int
     start: int
@@ -81,12 +101,12 @@ class WorkRoute:
     maxdelay: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def jobs(self) -> list[int]:
-        return [x.ref for x in self.prefix if x.kind == "job"] + [
-            x.ref for x in self.future if x.kind == "job"
+        return [x.ref for x in self.prefix if x.kind == StopKind.JOB] + [
+            x.ref for x in self.future if x.kind == StopKind.JOB
         ]
 
     def worked(self) -> bool:
-        return bool(self.prefix) or any(x.kind != "break" for x in self.future)
+        return bool(self.prefix) or any(x.kind != StopKind.BREAK for x in self.future)
 
     def last_loc(self) -> int:
         for x in reversed(self.future):
@@ -118,7 +138,7 @@ def schedule(route: WorkRoute, minutes: np.ndarray) -> int:
     t, loc = route.resume_t, route.resume_loc
     fut = route.future
     for i, x in enumerate(fut):
-        if x.kind == "break":
+        if x.kind == StopKind.BREAK:
             x.arr = t
             s = first_start(x.windows, max(t, x.lb))
         else:
@@ -193,7 +213,7 @@ class Board:
         self.depot_left = c.depot_stock.copy()
         for r in routes:
             for x in [*r.prefix, *r.future]:
-                if x.kind == "depot":
+                if x.kind == StopKind.DEPOT:
                     for p, q in x.pickup.items():
                         self.depot_left[x.ref, p] -= q
         self._by_eng: dict[int, list[int]] = {}
@@ -237,9 +257,9 @@ class Board:
 
     def _consume(self, x, stock: np.ndarray, tools: np.ndarray):
         c = self.c
-        if x.kind == "job" and len(c.parts):
+        if x.kind == StopKind.JOB and len(c.parts):
             stock = stock - c.job_parts[x.ref]
-        elif x.kind == "depot":
+        elif x.kind == StopKind.DEPOT:
             stock = stock.copy()
             for p, q in x.pickup.items():
                 stock[p] += q
@@ -264,12 +284,12 @@ class Board:
             }
         prev_end, prev_loc = r.resume_t, r.resume_loc
         keep = []
-        jobs_after = [*np.cumsum([x.kind == "job" for x in reversed(fut)])[::-1].tolist(), 0]
+        jobs_after = [*np.cumsum([x.kind == StopKind.JOB for x in reversed(fut)])[::-1].tolist(), 0]
         for k in range(n + 1):
             nxt = fut[k] if k < n else None
-            if nxt is not None and nxt.kind == "break":
+            if nxt is not None and nxt.kind == StopKind.BREAK:
                 after = fut[k + 1] if k + 1 < n else None
-                ok = not (after is not None and after.kind == "break")
+                ok = not (after is not None and after.kind == StopKind.BREAK)
                 q_loc = after.loc if after is not None else r.end_loc
                 chk_s = after.start if after is not None else r.end_time
                 chk_md = r.maxdelay[k + 1]
@@ -523,9 +543,9 @@ class Board:
             need = c.job_parts[j]
             pick = {int(p): int(q) for p, q in enumerate(need) if q > 0}
             tneed = tuple(int(t) for t in np.flatnonzero(c.job_tools[j]))
-            items.insert(0, Item("depot", dep, int(c.depot_loc[dep]), int(c.depot_pickup[dep]),
-                                 c.depot_open[dep].reshape(1, 2), pickup=pick,
-                                 pickup_tools=tneed))
+            items.insert(0, Item(StopKind.DEPOT, dep, int(c.depot_loc[dep]),
+                                 int(c.depot_pickup[dep]), c.depot_open[dep].reshape(1, 2),
+                                 pickup=pick, pickup_tools=tneed))
         old = list(r.future)
         r.future[mv.pos:mv.pos] = items
         if schedule(r, self.minutes) != -1:
@@ -544,7 +564,7 @@ class Board:
         if c.pinned_start[j] >= 0:
             ps = int(c.pinned_start[j])
             w = np.array([[ps, ps]], dtype=np.int64)
-        return Item("job", j, int(c.job_loc[j]), int(c.job_duration[j]), w)
+        return Item(StopKind.JOB, j, int(c.job_loc[j]), int(c.job_duration[j]), w)
 
     def remove_job(self, j: int) -> tuple[int, int]:
         """Take job ``j`` out of the future of its route; returns (route index, position).
@@ -554,7 +574,7 @@ class Board:
         job leaves no detour behind, so ruin and recreate does not fill the day with them."""
         for ri, r in enumerate(self.routes):
             for k, x in enumerate(r.future):
-                if x.kind == "job" and x.ref == j:
+                if x.kind == StopKind.JOB and x.ref == j:
                     del r.future[k]
                     self._drop_unneeded_pickups(r, k, j)
                     schedule(r, self.minutes)
@@ -571,7 +591,7 @@ class Board:
         tneed = set(np.flatnonzero(c.job_tools[j]).tolist()) if len(c.tools) else set()
         for i in range(min(k, len(r.future)) - 1, -1, -1):
             x = r.future[i]
-            if x.kind != "depot":
+            if x.kind != StopKind.DEPOT:
                 continue
             shrunk = dict(x.pickup)
             for p in list(shrunk):
@@ -611,7 +631,7 @@ class Board:
             r = self.routes[ri]
             for x in [*r.prefix, *r.future]:
                 stock, tools = self._consume(x, stock, tools)
-                if x.kind == "job" and (
+                if x.kind == StopKind.JOB and (
                     (len(stock) and (stock < 0).any())
                     or (len(tools) and not tools[c.job_tools[x.ref]].all())
                 ):
@@ -651,10 +671,10 @@ class Board:
         located = [r.home] + [x.loc for x in r.prefix if x.loc >= 0]
         first_arr = None
         for x in r.future:
-            if x.kind == "job":
+            if x.kind == StopKind.JOB:
                 stops.append(JobStop(job=c.job_ids[x.ref], arrival=c.to_datetime(x.arr),
                                      start=c.to_datetime(x.start), end=c.to_datetime(x.end)))
-            elif x.kind == "depot":
+            elif x.kind == StopKind.DEPOT:
                 stops.append(DepotStop(
                     depot=c.problem.depots[x.ref].id, arrival=c.to_datetime(x.arr),
                     start=c.to_datetime(x.start), end=c.to_datetime(x.end),
@@ -728,7 +748,8 @@ def displacement_candidates(
         if not c.qualified[j, r.eng]:
             continue
         for x in r.future:
-            if x.kind == "job" and int(c.job_tier[x.ref]) < tier and c.pinned_engineer[x.ref] < 0:
+            if x.kind == StopKind.JOB and int(c.job_tier[x.ref]) < tier \
+                    and c.pinned_engineer[x.ref] < 0:
                 # near in space and in time: travel plus how far its start is from j's windows
                 off = min(max(0, a - x.start, x.start - b) for a, b in win)
                 cands.append((int(board.minutes[x.loc, jl]) + off, x.ref))
@@ -741,7 +762,7 @@ def break_items(c: Compiled, shift: int, skip: Iterable[int] = ()) -> list[Item]
     out = []
     for bi, (a, b, d) in enumerate(c.shift_breaks[shift]):
         if bi not in skip:
-            out.append(Item("break", bi, -1, int(d), np.array([[a, b]], dtype=np.int64)))
+            out.append(Item(StopKind.BREAK, bi, -1, int(d), np.array([[a, b]], dtype=np.int64)))
     out.sort(key=lambda x: int(x.windows[0, 0]))
     return out
 
@@ -769,7 +790,7 @@ def place_breaks(r: WorkRoute, minutes: np.ndarray) -> None:
         if bad == -1 or bad >= len(r.future):
             return
         x = r.future[bad]
-        if x.kind != "break" or bad == 0:
+        if x.kind != StopKind.BREAK or bad == 0:
             return
         r.future[bad - 1], r.future[bad] = r.future[bad], r.future[bad - 1]
 
@@ -813,18 +834,13 @@ def unassigned_reason(board: Board, j: int) -> str:
     return "capacity"
 
 
-def board_plan(board: Board, left: Iterable[int], *, status: str, wall_s: float,
+def board_plan(board: Board, left: Iterable[int], *, status: SolverStatus | str, wall_s: float,
                reasons: Mapping[int, tuple[str, str]] | None = None) -> Plan:
     """A contract plan of the board's routes, ``left`` jobs unassigned (with their reasons)."""
-    from optimizer.kpis import compute_kpis
-    from optimizer.models import SolverInfo, Unassigned
-
     c = board.c
     routes = board.to_routes()
     un = []
     for j in left:
         reason, detail = (reasons or {}).get(j) or (unassigned_reason(board, j), "")
         un.append(Unassigned(job=c.job_ids[j], reason=reason, detail=detail))
-    return Plan(problem_id=c.problem.id, routes=routes, unassigned=un,
-                kpis=compute_kpis(c.problem, routes, un),
-                solver=SolverInfo(status=status, wall_s=round(wall_s, 3)))
+    return plan_of(c.problem, routes, un, SolverInfo(status=status, wall_s=round(wall_s, 3)))

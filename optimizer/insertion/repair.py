@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.compile import PRIORITY_TIER, Compiled
-from optimizer.insertion.board import BIG, Board, board_plan, displacement_candidates
-from optimizer.models import Plan, Priority, Problem
+from optimizer.insertion.board import BIG, Board, StopKind, board_plan, displacement_candidates
+from optimizer.models import Plan, Priority, Problem, SolverStatus
 from optimizer.validate import validate
 
 
@@ -79,7 +79,7 @@ def settle_idle(board: Board) -> None:
 def _culprit(board: Board, ri: int, v) -> int | None:
     """The future job of route ``ri`` to take out for violation ``v`` (None: none)."""
     r = board.routes[ri]
-    jobs = [k for k, x in enumerate(r.future) if x.kind == "job"]
+    jobs = [k for k, x in enumerate(r.future) if x.kind == StopKind.JOB]
     if not jobs:
         return None
     if v.stop is not None:
@@ -100,13 +100,13 @@ def safety_net(after: Problem, board: Board, left: list[int], old_eng: dict[int,
                 for ri, r in enumerate(board.routes)}
     for k in range(rounds + 1):
         settle_idle(board)
-        plan = board_plan(board, left, status="reoptimized", wall_s=time.perf_counter() - t0,
-                          reasons=reasons)
+        plan = board_plan(board, left, status=SolverStatus.REOPTIMIZED,
+                          wall_s=time.perf_counter() - t0, reasons=reasons)
         bad = validate(after, plan)
         if not bad or k == rounds:
             return plan
         out: list[int] = []
-        future = {x.ref for r in board.routes for x in r.future if x.kind == "job"}
+        future = {x.ref for r in board.routes for x in r.future if x.kind == StopKind.JOB}
         out: dict[int, str] = {}
         for v in bad:
             ri = route_of.get((v.engineer, v.shift))
@@ -204,7 +204,7 @@ def route_groups(board: Board, candidates: list[int], sizes: tuple[int, ...]) ->
     """Groups of ``sizes`` jobs of one route each, among the route's first
     ``DISPLACE_ROUTE_POOL`` of ``candidates`` (in their order), route by route."""
     route_of = {x.ref: ri for ri, r in enumerate(board.routes) for x in r.future
-                if x.kind == "job"}
+                if x.kind == StopKind.JOB}
     per_route: dict[int, list[int]] = {}
     for v in candidates:
         per_route.setdefault(route_of[v], []).append(v)
@@ -293,7 +293,7 @@ def critical_late(board: Board) -> dict[int, int]:
     """Unpinned critical jobs served after their ``due``: job -> minutes late."""
     c = board.c
     return {x.ref: x.start - int(c.job_due[x.ref]) for r in board.routes for x in r.future
-            if x.kind == "job" and int(c.job_tier[x.ref]) == CRITICAL_TIER
+            if x.kind == StopKind.JOB and int(c.job_tier[x.ref]) == CRITICAL_TIER
             and 0 <= c.job_due[x.ref] < x.start
             and c.pinned_engineer[x.ref] < 0 and c.pinned_start[x.ref] < 0}
 
@@ -330,7 +330,7 @@ def critical_on_time(board: Board, old_eng, opt, left: list[int]) -> None:
             continue
         board.restore(snap)
         board.remove_job(j)
-        start = {x.ref: x.start for r in board.routes for x in r.future if x.kind == "job"}
+        start = {x.ref: x.start for r in board.routes for x in r.future if x.kind == StopKind.JOB}
         out_of_way = [v for v in displacement_candidates(board, j, 60)
                       if int(c.job_tier[v]) < HIGH_TIER and start[v] <= due]
         done = False

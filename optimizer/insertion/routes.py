@@ -14,7 +14,7 @@ from collections.abc import Collection, Sequence
 import numpy as np
 
 from optimizer.compile import Compiled
-from optimizer.insertion.board import BIG, Frozen, Item, WorkRoute, break_items, schedule
+from optimizer.insertion.board import BIG, Frozen, Item, StopKind, WorkRoute, break_items, schedule
 from optimizer.models import BreakStop, DepotStop, JobStop, Plan, Stop
 
 
@@ -30,13 +30,13 @@ def frozen_stop(c: Compiled, st: Stop) -> Frozen:
     s, e = c.to_minutes(st.start), c.to_minutes(st.end)
     if isinstance(st, JobStop):
         j = c.job_index[st.job]
-        return Frozen(st, "job", j, int(c.job_loc[j]), s, e)
+        return Frozen(st, StopKind.JOB, j, int(c.job_loc[j]), s, e)
     if isinstance(st, DepotStop):
         d = next(i for i, dp in enumerate(c.problem.depots) if dp.id == st.depot)
-        return Frozen(st, "depot", d, int(c.depot_loc[d]), s, e,
+        return Frozen(st, StopKind.DEPOT, d, int(c.depot_loc[d]), s, e,
                       pickup={c.parts.index(p): q for p, q in st.pickup.items()},
                       pickup_tools=tuple(c.tools.index(t) for t in st.pickup_tools))
-    return Frozen(st, "break", -1, -1, s, e)
+    return Frozen(st, StopKind.BREAK, -1, -1, s, e)
 
 
 def retime_route(r: WorkRoute, minutes: np.ndarray, pool: list[int], c: Compiled) -> None:
@@ -50,7 +50,7 @@ def retime_route(r: WorkRoute, minutes: np.ndarray, pool: list[int], c: Compiled
         bad = schedule(r, minutes)
         if bad == -1:
             return
-        if bad < len(r.future) and r.future[bad].kind == "break":
+        if bad < len(r.future) and r.future[bad].kind == StopKind.BREAK:
             brk = r.future.pop(bad)
             placed = False
             for p in range(bad - 1, -1, -1):
@@ -63,7 +63,7 @@ def retime_route(r: WorkRoute, minutes: np.ndarray, pool: list[int], c: Compiled
             if placed:
                 continue
             r.future.insert(bad, brk)
-            ks = [i for i in range(bad) if r.future[i].kind != "break"]
+            ks = [i for i in range(bad) if r.future[i].kind != StopKind.BREAK]
             if not ks:  # nothing to drop before it: widen its window (problem_after does too)
                 brk.windows = np.array([[brk.windows[0, 0], BIG // 2]], dtype=np.int64)
                 continue
@@ -71,16 +71,16 @@ def retime_route(r: WorkRoute, minutes: np.ndarray, pool: list[int], c: Compiled
         elif bad < len(r.future):
             k = bad
         else:
-            ks = [i for i, x in enumerate(r.future) if x.kind != "break"]
+            ks = [i for i, x in enumerate(r.future) if x.kind != StopKind.BREAK]
             if not ks:
                 r.ok = False
                 return
             k = ks[-1]
         x = r.future.pop(k)
-        if x.kind == "job":
+        if x.kind == StopKind.JOB:
             pool.append(x.ref)
-        elif x.kind == "depot":
-            later = [y for y in r.future[k:] if y.kind == "job"
+        elif x.kind == StopKind.DEPOT:
+            later = [y for y in r.future[k:] if y.kind == StopKind.JOB
                      and (c.job_parts[y.ref].any() or c.job_tools[y.ref].any())]
             for y in later:
                 r.future.remove(y)
@@ -122,14 +122,14 @@ def planned_items(c: Compiled, s: int, stops: Sequence[Stop], taken: Sequence[in
         if isinstance(st, JobStop):
             j = c.job_index[st.job]
             stm = c.to_minutes(st.start)
-            items.append(Item("job", j, int(c.job_loc[j]), int(c.job_duration[j]),
+            items.append(Item(StopKind.JOB, j, int(c.job_loc[j]), int(c.job_duration[j]),
                               c.job_windows[j] if c.pinned_start[j] < 0 else np.array(
                                   [[c.pinned_start[j]] * 2], dtype=np.int64), lb=stm))
         elif isinstance(st, DepotStop):
             d = next(i for i, dp in enumerate(c.problem.depots) if dp.id == st.depot)
             stm = c.to_minutes(st.start)
             items.append(Item(
-                "depot", d, int(c.depot_loc[d]), c.to_minutes(st.end) - stm,
+                StopKind.DEPOT, d, int(c.depot_loc[d]), c.to_minutes(st.end) - stm,
                 c.depot_open[d].reshape(1, 2), lb=stm,
                 pickup={c.parts.index(p): q for p, q in st.pickup.items()},
                 pickup_tools=tuple(c.tools.index(t) for t in st.pickup_tools)))

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from optimizer.kpis import compute_kpis
+from optimizer.kpis import plan_of
 from optimizer.models import (
     DepotStop,
     JobStop,
@@ -144,13 +144,7 @@ def plan_from_sequences(
         for j in problem.jobs
         if j.id not in placed
     ]
-    return Plan(
-        problem_id=problem.id,
-        routes=routes,
-        unassigned=unassigned,
-        kpis=compute_kpis(problem, routes, unassigned),
-        solver=SolverInfo(status=status, wall_s=0.0),
-    )
+    return plan_of(problem, routes, unassigned, SolverInfo(status=status, wall_s=0.0))
 
 
 def _service_start(windows: Sequence[TimeWindow], arrival: datetime, job_id: str) -> datetime:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from optimizer.parts.classify import DemandClass, classify_sbc
 from optimizer.parts.network import simulate_network
 from optimizer.parts.policy import DEFAULT_CONFIG, PolicyConfig, SeriesInputs, plan_policies
 from optimizer.parts.simulate import SimResult, simulate
@@ -235,8 +236,6 @@ N_GROUPS = 2 * (len(COUNT_BINS) + 1)
 
 def demand_groups(Y: np.ndarray) -> np.ndarray:
     """Group per series: bin of the number of demand periods (new parts first) x lumpy or not."""
-    from optimizer.parts.classify import DemandClass, classify_sbc
-
     k = (np.asarray(Y) > 0).sum(axis=1)
     lumpy = classify_sbc(Y) == DemandClass.LUMPY
     return np.digitize(k, COUNT_BINS) * 2 + lumpy.astype(int)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from optimizer.errors import InputError
 from optimizer.io import check_writable_dir
+from optimizer.scenario.runner import run_scenarios
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,8 +41,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _scenario(args: argparse.Namespace) -> int:
-    from optimizer.scenario.runner import run_scenarios
-
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
     if args.workers is not None and args.scheduler is not None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from optimizer.batch.inputs import locate, read_data_dir_problem
 from optimizer.errors import InputError
 from optimizer.io import to_json, write_text_atomic
 from optimizer.models import Problem
@@ -59,10 +60,8 @@ def _read_frame(path: Path) -> pd.DataFrame:
 
 def load_base(data_dir: str | Path) -> ScenarioData:
     """Read a nightly data directory: the problem and every parts table beside it."""
-    from optimizer.batch.inputs import locate, read_problem
-
     found = locate(data_dir)
-    problem = read_problem(found.root)
+    problem = read_data_dir_problem(found.root)
     tables: dict[str, pd.DataFrame] = {}
     if found.parts_dir is not None:
         for path in sorted(found.parts_dir.iterdir()):

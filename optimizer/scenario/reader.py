@@ -10,6 +10,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from optimizer.errors import InputError
 from optimizer.io import parse_model, read_text
 from optimizer.scenario.models import Scenario
@@ -25,8 +27,6 @@ def parse_scenario_text(text: str, fmt: str, source: str = "scenario") -> dict[s
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"{source}: not valid TOML ({exc})") from None
     elif fmt == "yaml":
-        import yaml
-
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:

@@ -21,9 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from optimizer.batch.nightly import run_nightly
 from optimizer.distributed import ExecutorSpec, mapper
 from optimizer.errors import InputError, OptimizerError
 from optimizer.io import write_text_atomic
+from optimizer.parts.data import read_parts_data
+from optimizer.parts.plan import plan_policy
+from optimizer.parts.system import expected_system_stockout_rate, steps_for_budget
 from optimizer.scenario.apply import apply_changes
 from optimizer.scenario.chart import write_comparison
 from optimizer.scenario.compare import BASE, Comparison, compare_kpis
@@ -57,8 +61,6 @@ class RunOutcome:
 
 def run_one(spec: RunSpec) -> RunOutcome:
     """Plan one run with the nightly batch (runs on a worker)."""
-    from optimizer.batch.nightly import run_nightly
-
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"scenario-{spec.name}-") as tmp:
         write_data(spec.data, tmp)
@@ -89,10 +91,6 @@ class BudgetSpec:
 
 def budget_view(spec: BudgetSpec) -> dict[str, Any]:
     """The system view at a budget: what it invests and the stockout rate it expects."""
-    from optimizer.parts.data import read_parts_data
-    from optimizer.parts.plan import plan_policy
-    from optimizer.parts.system import expected_system_stockout_rate, steps_for_budget
-
     with tempfile.TemporaryDirectory(prefix=f"budget-{spec.name}-") as tmp:
         write_data(spec.data, tmp)
         try:

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from optimizer.dispatcher.events import Events
+from optimizer.dispatcher.options import ReoptimizeOptions
 from optimizer.errors import InfeasibleError, InputError, OptimizerError
 from optimizer.limits import Limits
 from optimizer.models import Plan, Problem, describe_validation_error
@@ -549,19 +550,27 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {c: {"model": ErrorBody, "description": text[c]} for c in codes}
 
 
+def _stored(store: PlanStore, plan_id: str, *, with_history: bool = True) -> StoredPlan:
+    try:
+        return store.get(plan_id, with_history=with_history)
+    except PlanNotFound as exc:
+        raise _store_errors(exc) from None
+
+
+def _solved(store: PlanStore, plan_id: str) -> tuple[StoredPlan, Problem, Plan]:
+    stored = _stored(store, plan_id, with_history=False)
+    if stored.status is not PlanStatus.DONE or stored.plan is None:
+        raise _store_errors(PlanNotReady(plan_id, stored.status))
+    return stored, Problem.model_validate(stored.problem), Plan.model_validate(stored.plan)
+
+
 def _install_routes(app: FastAPI, store: PlanStore, runner: SolveRunner, max_wait_s: float) -> None:
-    def _get(plan_id: str, *, with_history: bool = True) -> StoredPlan:
-        try:
-            return store.get(plan_id, with_history=with_history)
-        except PlanNotFound as exc:
-            raise _store_errors(exc) from None
+    _plan_routes(app, store, runner, max_wait_s)
+    _dispatcher_routes(app, store, runner)
 
-    def _solved(plan_id: str) -> tuple[StoredPlan, Problem, Plan]:
-        stored = _get(plan_id, with_history=False)
-        if stored.status is not PlanStatus.DONE or stored.plan is None:
-            raise _store_errors(PlanNotReady(plan_id, stored.status))
-        return stored, Problem.model_validate(stored.problem), Plan.model_validate(stored.plan)
 
+def _plan_routes(app: FastAPI, store: PlanStore, runner: SolveRunner, max_wait_s: float) -> None:
+    """Health, and plans: create (solved in the background) and read."""
     @app.get("/health", response_model=Health, responses={503: {"model": ErrorBody}})
     def health() -> Health | JSONResponse:
         """Liveness and store reachability; never needs the API key."""
@@ -611,7 +620,7 @@ def _install_routes(app: FastAPI, store: PlanStore, runner: SolveRunner, max_wai
         done = runner.submit(stored.id)
         if wait:
             done.wait(min(max_wait_s, body.time_limit_s + WAIT_GRACE_S))
-            stored = _get(stored.id)
+            stored = _stored(store, stored.id)
         finished = stored.status in (PlanStatus.DONE, PlanStatus.FAILED)
         response.status_code = 201 if finished else 202
         response.headers["Location"] = f"/plans/{stored.id}"
@@ -632,12 +641,15 @@ def _install_routes(app: FastAPI, store: PlanStore, runner: SolveRunner, max_wai
         history: Annotated[bool, Query(description="include the event batches")] = True,
     ) -> PlanResource:
         """The plan resource; ``ETag`` is its version (send it back as If-Match)."""
-        stored = _get(plan_id, with_history=history)
+        stored = _stored(store, plan_id, with_history=history)
         response.headers["ETag"] = _etag(stored.version)
         if stored.status in (PlanStatus.QUEUED, PlanStatus.SOLVING):
             response.headers["Retry-After"] = "1"
         return _resource(stored)
 
+
+def _dispatcher_routes(app: FastAPI, store: PlanStore, runner: SolveRunner) -> None:
+    """The dispatcher's calls on a solved plan: events, slot offers, explanations."""
     @app.post(
         "/plans/{plan_id}/events",
         response_model=EventsResponse,
@@ -663,8 +675,6 @@ def _install_routes(app: FastAPI, store: PlanStore, runner: SolveRunner, max_wai
         events = Events(now=body.now, events=list(body.events))
         kwargs: dict[str, Any] = {}
         if body.options is not None:
-            from optimizer.dispatcher.reoptimize import ReoptimizeOptions
-
             kwargs["options"] = ReoptimizeOptions(**body.options.model_dump())
         try:
             problem_after, new_plan, diff = runner.engine.call(
@@ -696,7 +706,7 @@ def _install_routes(app: FastAPI, store: PlanStore, runner: SolveRunner, max_wai
     )
     def post_slots(plan_id: str, body: SlotsRequest, response: Response) -> SlotsResponse:
         """Appointment slots the current plan can offer for a new job (read-only)."""
-        stored, problem, plan = _solved(plan_id)
+        stored, problem, plan = _solved(store, plan_id)
         try:
             offers = runner.engine.call(
                 "offer_slots", problem, plan, body.job, days=body.days, slot_min=body.slot_min,
@@ -715,7 +725,7 @@ def _install_routes(app: FastAPI, store: PlanStore, runner: SolveRunner, max_wai
     )
     def get_explain(plan_id: str, response: Response) -> ExplainResponse:
         """The plan with the relaxations that would place each unassigned job, and its cost."""
-        stored, problem, plan = _solved(plan_id)
+        stored, problem, plan = _solved(store, plan_id)
         try:
             explained = runner.engine.call("explain_plan", problem, plan)
             objective = runner.engine.call("objective_breakdown", problem, plan)

@@ -11,6 +11,7 @@ from types import FrameType
 from optimizer.errors import InputError
 from optimizer.limits import Limits
 from optimizer.service.jobs import DEFAULT_MAX_SOLVE_S
+from optimizer.service.store import StoreError
 
 DEFAULT_STORE = "sqlite:///optimizer-service.db"
 GRACEFUL_S = 5  # seconds open requests get to finish once the service is told to stop
@@ -89,8 +90,8 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # start-up time: FastAPI loads only when serving, not for every command
     from optimizer.service.app import DEFAULT_MAX_BODY_BYTES, create_app
-    from optimizer.service.store import StoreError
 
     api_key = None
     if args.api_key_env is not None:
@@ -131,7 +132,7 @@ def _serve(args: argparse.Namespace) -> int:
             raise InputError(f"--store: cannot open the PostgreSQL store: {exc}") from None
         raise
 
-    import uvicorn
+    import uvicorn  # start-up time, as above
 
     server = uvicorn.Server(uvicorn.Config(
         app, host=args.host, port=args.port, log_level="info",

@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from optimizer.dispatch.options import SolveOptions
 from optimizer.errors import InfeasibleError, InputError, OptimizerError, SolverError
 from optimizer.models import Plan, Problem, describe_validation_error
 from optimizer.service.engine import Engine, NotAvailable, function_at
@@ -281,10 +282,8 @@ class SolveRunner:
         self.store.finish(plan_id, self.owner, error=error_body(code, message))
 
 
-def solve_options(options: dict[str, Any]) -> Any:
+def solve_options(options: dict[str, Any]) -> SolveOptions:
     """The solver's options from what a plan resource stores (``time_limit_s``, ``seed``)."""
-    from optimizer.dispatch.options import SolveOptions
-
     return SolveOptions(
         time_limit_s=float(options.get("time_limit_s", 30.0)),
         seed=int(options.get("seed", 0)),

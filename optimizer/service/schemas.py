@@ -8,7 +8,6 @@ history and the error envelope.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from enum import StrEnum
 from typing import Any
 
 from pydantic import (
@@ -27,6 +26,7 @@ from optimizer.dispatcher.explain import Breakdown
 from optimizer.dispatcher.slots import SlotOffer
 from optimizer.limits import Limits, check
 from optimizer.models import Job, Plan, Problem
+from optimizer.service.store import PlanStatus
 
 DEFAULT_TIME_LIMIT_S = 30.0
 
@@ -75,13 +75,6 @@ class ErrorBody(_Out):
 
 
 # --------------------------------------------------------------------------- plans
-
-
-class PlanStatus(StrEnum):
-    QUEUED = "queued"
-    SOLVING = "solving"
-    DONE = "done"
-    FAILED = "failed"
 
 
 class SolveRequest(_Body):

@@ -552,7 +552,7 @@ class PostgresStore(PlanStore):
     def __init__(self, url: str, clock: Callable[[], float] = time.time):
         super().__init__(clock)
         try:
-            import psycopg
+            import psycopg  # an optional dependency: only PostgreSQL stores need it
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise StoreError(
                 "a postgresql:// store needs psycopg 3: pip install 'psycopg[binary]'"

@@ -31,15 +31,6 @@ def parts_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def solver_ready() -> None:
-    """Skip when the dispatch solver still raises NotImplementedError (checked at run time)."""
-    from optimizer.batch.nightly import solver_available
-
-    if not solver_available():
-        pytest.skip("the dispatch solver is not available yet (solve raises NotImplementedError)")
-
-
-@pytest.fixture(scope="session")
 def chromium() -> str:
     """Debian's Chromium: installed with apt-get when root, else the test is skipped."""
     from nightly_cdp import install_chromium

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from optimizer.batch.inputs import locate, read_problem, write_problem_tables
+from optimizer.batch.inputs import locate, read_data_dir_problem, write_problem_tables
 from optimizer.errors import InputError
 from optimizer.synthetic import generate_problem
 
@@ -17,7 +17,7 @@ def test_tables_build_the_same_problem(example, tmp_path, fmt):
     problem, _ = example
     write_problem_tables(problem, tmp_path, fmt)
     assert locate(tmp_path).problem_source.startswith("tables")
-    assert read_problem(tmp_path) == problem
+    assert read_data_dir_problem(tmp_path) == problem
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
@@ -25,7 +25,7 @@ def test_tables_of_a_generated_day(tmp_path, fmt):
     # pins, preferred engineers, tools, several windows: every nested field survives
     problem = generate_problem(n_jobs=60, n_engineers=8, seed=3)
     write_problem_tables(problem, tmp_path, fmt)
-    assert read_problem(tmp_path) == problem
+    assert read_data_dir_problem(tmp_path) == problem
 
 
 def test_problem_json_wins_and_parts_files_are_found(example, tmp_path, parts_dir):
@@ -33,7 +33,7 @@ def test_problem_json_wins_and_parts_files_are_found(example, tmp_path, parts_di
     (parts_dir / "problem.json").write_text(problem.model_dump_json())
     where = locate(parts_dir)
     assert where.problem_source == "problem.json" and where.parts_dir == parts_dir
-    assert read_problem(parts_dir) == problem
+    assert read_data_dir_problem(parts_dir) == problem
 
 
 def test_short_form_columns(tmp_path):
@@ -56,7 +56,7 @@ def test_short_form_columns(tmp_path):
                    "open_end": "2026-11-24T19:00:00+08:00"}]).to_csv(tmp_path / "depots.csv",
                                                                       index=False)
     (tmp_path / "travel.json").write_text(json.dumps({"model": "haversine", "speed_kmh": 25}))
-    p = read_problem(tmp_path)
+    p = read_data_dir_problem(tmp_path)
     e, j, d = p.engineers[0], p.jobs[0], p.depots[0]
     assert e.skills == {"hvac": 2, "gas": 1} and e.tools == ["ladder", "meter"]
     assert e.shifts[0].max_overtime_min == 30 and e.shifts[0].breaks[0].duration_min == 30
@@ -85,7 +85,7 @@ def test_bad_cells_name_file_row_id_and_field(example, tmp_path, column, value, 
     jobs.loc[0, column] = value
     jobs.to_csv(tmp_path / "jobs.csv", index=False)
     with pytest.raises(InputError) as err:
-        read_problem(tmp_path)
+        read_data_dir_problem(tmp_path)
     assert message in str(err.value)
 
 

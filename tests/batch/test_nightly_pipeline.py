@@ -34,7 +34,7 @@ def nightly_dir(example, tmp_path):
     return directory
 
 
-def test_run_nightly(nightly_dir, solver_ready):
+def test_run_nightly(nightly_dir):
     lines: list[str] = []
     result = run_nightly(nightly_dir, time_limit_s=2, progress=lines.append)
     assert result.date == date(2026, 11, 24)
@@ -57,7 +57,7 @@ def test_run_nightly(nightly_dir, solver_ready):
     assert set(result.routes["engineer"]) <= {"E01", "E02"}
 
 
-def test_cli_writes_everything_and_says_where(nightly_dir, tmp_path, capsys, solver_ready):
+def test_cli_writes_everything_and_says_where(nightly_dir, tmp_path, capsys):
     out = tmp_path / "out"
     rc = main(["nightly", str(nightly_dir), "-o", str(out), "--time-limit", "2"])
     captured = capsys.readouterr()
@@ -71,7 +71,7 @@ def test_cli_writes_everything_and_says_where(nightly_dir, tmp_path, capsys, sol
     assert unassigned.set_index("job").loc["J006", "parts_due"] == "2026-12-05"
 
 
-def test_cli_reads_tables_too(nightly_dir, tmp_path, solver_ready):
+def test_cli_reads_tables_too(nightly_dir, tmp_path):
     problem_json = nightly_dir / "problem.json"
     from optimizer.io import read_problem
 
@@ -82,7 +82,7 @@ def test_cli_reads_tables_too(nightly_dir, tmp_path, solver_ready):
     assert json.loads((out / "plan.json").read_text())["problem_id"] == "example-2026-11-24"
 
 
-def test_parts_by_the_calibrated_system_view(nightly_dir, tmp_path, capsys, solver_ready):
+def test_parts_by_the_calibrated_system_view(nightly_dir, tmp_path, capsys):
     out = tmp_path / "out"
     rc = main(["nightly", str(nightly_dir), "-o", str(out), "--time-limit", "2",
                "--parts-system-target", "0.02", "--parts-calibrate"])
@@ -140,7 +140,7 @@ def test_only_the_days_shifts_are_planned(example):
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory, solver_ready):
+def demo_run(tmp_path_factory):
     """The README's main command on the bundled demo data (5 s solver limit)."""
     if not (DEMO / "problem.json").exists():
         pytest.skip(f"the demo data is not there yet ({DEMO}/problem.json)")
@@ -173,21 +173,6 @@ def test_demo_report_in_headless_chromium(demo_run, chromium):
     assert c["ready"] is True and c["map_visible"] is True and c["gantt_visible"] is True
     assert c["gantt_rows"] >= 40  # one row per engineer shift, worked or not
     assert c["kpi_rows"] >= 4 and "Parts on-time supply" in c["kpi_text"]
-
-
-def test_a_missing_solver_is_said_plainly(nightly_dir, tmp_path, capsys, monkeypatch):
-    import optimizer.dispatch
-    from optimizer.batch.nightly import solver_available
-
-    def stub(problem, options=None):
-        raise NotImplementedError("the dispatch solver is being built")
-
-    monkeypatch.setattr(optimizer.dispatch, "solve", stub)
-    assert solver_available() is False
-    out = tmp_path / "out"
-    assert main(["nightly", str(nightly_dir), "-o", str(out), "--time-limit", "1"]) == 4
-    assert "the dispatch solver is not available" in capsys.readouterr().err
-    assert not out.exists()  # nothing half-written
 
 
 def test_an_invalid_plan_is_refused_unless_asked(nightly_dir, example, monkeypatch):

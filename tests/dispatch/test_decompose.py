@@ -64,6 +64,8 @@ def test_a_warm_start_the_model_cannot_complete_falls_back_to_a_fresh_search() -
     log: list[str] = []
     again = solve(p, SolveOptions(max_solutions=5, initial_plan=backwards, progress=log.append))
     assert any("warm start rejected" in m for m in log), log
+    assert again.solver.model_extra.get("warm_start_rejected") is True  # said as data too
+    assert again.solver.model_extra.get("warm_start") is False
     assert validate(p, again) == []
     assert again.kpis.jobs_assigned >= first.kpis.jobs_assigned - 2
 

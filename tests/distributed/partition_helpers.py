@@ -6,8 +6,6 @@ import functools
 import json
 from pathlib import Path
 
-import pytest
-
 from optimizer.models import Problem
 from optimizer.synthetic import generate_problem
 
@@ -23,21 +21,3 @@ def contract_problem() -> Problem:
 @functools.cache
 def generated(n_jobs: int = 240, n_engineers: int = 24, seed: int = 3) -> Problem:
     return generate_problem(n_jobs, n_engineers, seed=seed)
-
-
-@functools.cache
-def _solver_ready() -> str | None:
-    from optimizer.dispatch import SolveOptions, solve
-
-    try:
-        solve(contract_problem(), SolveOptions(max_solutions=1, time_limit_s=5))
-    except NotImplementedError as exc:
-        return str(exc)
-    return None
-
-
-def require_solver() -> None:
-    """Skip the calling test while the dispatch solver raises NotImplementedError."""
-    reason = _solver_ready()
-    if reason is not None:
-        pytest.skip(f"the dispatch solver is not there yet ({reason})")

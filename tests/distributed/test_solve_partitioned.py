@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from partition_helpers import contract_problem, generated, require_solver
+from partition_helpers import contract_problem, generated
 
 from optimizer.dispatch import SolveOptions
 from optimizer.distributed import solve_partitioned
@@ -26,7 +26,6 @@ def _result(plan: Plan) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def serial_plan() -> Plan:
-    require_solver()
     return solve_partitioned(generated(60, 8, seed=2), OPTIONS, executor="serial", n_parts=2)
 
 
@@ -49,7 +48,6 @@ def test_same_plan_through_a_scheduler_address(serial_plan: Plan, dask_cluster: 
 
 
 def test_contract_example_partitioned_is_valid() -> None:
-    require_solver()
     problem = contract_problem()
     plan = solve_partitioned(problem, OPTIONS, executor="serial", n_parts=2)
     assert validate(problem, plan) == []

@@ -34,12 +34,12 @@ def no_solving(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_a: Any, **_k: Any) -> Any:
         raise AssertionError("solved before checking the output")
 
-    # Modules import these by name: patch each where the command looks it up.
-    monkeypatch.setattr("optimizer.dispatch.solve", refuse)
-    monkeypatch.setattr("optimizer.batch.nightly.run_nightly", refuse)
+    # Each command module imports its function by name: patch it there.
+    monkeypatch.setattr("optimizer.dispatch.cli.solve", refuse)
+    monkeypatch.setattr("optimizer.batch.cli.run_nightly", refuse)
     monkeypatch.setattr("optimizer.parts.cli.plan_policy", refuse)
-    monkeypatch.setattr("optimizer.scenario.runner.run_scenarios", refuse)
-    monkeypatch.setattr("optimizer.dispatcher.explain.explain_plan", refuse)
+    monkeypatch.setattr("optimizer.scenario.cli.run_scenarios", refuse)
+    monkeypatch.setattr("optimizer.dispatcher.cli.explain_plan", refuse)
     monkeypatch.setattr("optimizer.report.cli.monthly_report", refuse)
 
 
@@ -121,7 +121,7 @@ def test_nightly_cli_says_what_it_cleaned(tmp_path: Path, monkeypatch: pytest.Mo
     def stop(*_a: Any, **_k: Any) -> Any:
         raise SolverError("stopped by the test after the checks")
 
-    monkeypatch.setattr("optimizer.batch.nightly.run_nightly", stop)
+    monkeypatch.setattr("optimizer.batch.cli.run_nightly", stop)
     assert cli.main(["nightly", str(DEMO), "-o", str(tmp_path / "night")]) == 4
     assert not stale.exists()
     assert ".night.tmp-0123456789" in capsys.readouterr().err
@@ -171,14 +171,14 @@ def test_out_of_memory_and_os_errors_are_exit_codes_not_tracebacks(
     def oom(*_a: Any, **_k: Any) -> Any:
         raise MemoryError
 
-    monkeypatch.setattr("optimizer.dispatch.solve", oom)
+    monkeypatch.setattr("optimizer.dispatch.cli.solve", oom)
     assert cli.main(["plan", str(EXAMPLE), "-o", str(tmp_path / "p.json"), "-q"]) == 4
     assert "out of memory" in capsys.readouterr().err
 
     def disk_full(*_a: Any, **_k: Any) -> Any:
         raise OSError(28, "No space left on device", str(tmp_path / "p.json"))
 
-    monkeypatch.setattr("optimizer.dispatch.solve", disk_full)
+    monkeypatch.setattr("optimizer.dispatch.cli.solve", disk_full)
     assert cli.main(["plan", str(EXAMPLE), "-o", str(tmp_path / "p.json"), "-q"]) == 2
     assert "No space left on device" in capsys.readouterr().err
 

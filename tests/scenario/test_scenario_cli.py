@@ -22,15 +22,6 @@ SCENARIOS = {
 }
 
 
-def _solver_or_skip() -> None:
-    from optimizer.dispatch import SolveOptions, solve
-
-    try:
-        solve(small_data(6, 2).problem, SolveOptions(max_solutions=1))
-    except NotImplementedError as exc:
-        pytest.skip(f"the dispatch solver is not there yet ({exc})")
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("scenarios")
@@ -42,7 +33,6 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def serial_out(workdir: Path) -> Path:
-    _solver_or_skip()
     out = workdir / "out-serial"
     files = [str(workdir / n) for n in SCENARIOS]
     rc = main(["scenario", *files, "-o", str(out), "--workers", "1", "--max-solutions", "3",

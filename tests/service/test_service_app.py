@@ -23,7 +23,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from service_helpers import example_plan, reoptimize_missing, solver_missing, wait_for
+from service_helpers import example_plan, wait_for
 
 from optimizer.dispatcher.events import Diff
 from optimizer.models import Plan, Problem
@@ -87,11 +87,6 @@ def poll_finished(client: TestClient, plan_id: str, timeout: float = 60) -> dict
         return body if body["status"] in ("done", "failed") else None
 
     return dict(wait_for(finished, timeout, f"plan {plan_id} to finish"))
-
-
-def skip_if_not_built(resource: dict[str, Any]) -> None:
-    if resource["status"] == "failed" and resource["error"]["code"] == "not_implemented":
-        pytest.skip(f"needs the dispatch solver: {resource['error']['message']}")
 
 
 # --------------------------------------------------------------------------- health, auth, limits
@@ -276,7 +271,6 @@ def test_solve_in_the_background(sqlite_url: str, problem_json: dict) -> None:
         error_of(c.get(f"{r.headers['Location']}/explain", headers=AUTH), 409, "plan_not_ready")
         gated.gate.set()
         resource = poll_finished(c, r.json()["id"])
-    skip_if_not_built(resource)
     assert resource["status"] == "done", resource.get("error")
     plan = Plan.model_validate(resource["plan"])
     from optimizer.validate import validate
@@ -289,7 +283,6 @@ def test_wait_true_solves_inline(client: TestClient, problem_json: dict) -> None
     r = client.post("/plans?wait=true", headers=AUTH,
                     json={"problem": problem_json, "time_limit_s": 2, "max_solutions": 50})
     assert r.status_code == 201, r.text
-    skip_if_not_built(r.json())
     assert r.json()["status"] == "done"
     assert r.json()["plan"]["problem_id"] == problem_json["id"]
     assert r.headers["ETag"] == '"0"'
@@ -337,7 +330,6 @@ def test_an_interrupted_solve_is_requeued(sqlite_url: str, problem_json: dict) -
         resource = poll_finished(c, dead.id)
     assert gated.calls == 1
     assert store.get(dead.id).attempts == 2
-    skip_if_not_built(resource)
     assert resource["status"] == "done"
 
 
@@ -435,15 +427,10 @@ def test_two_dispatchers_at_once_one_wins(
 
 
 def test_events_reoptimise_for_real(client: TestClient, problem_json: dict) -> None:
-    why = reoptimize_missing()
-    if why:
-        pytest.skip(f"needs re-optimisation: {why}")
     plan_id = seed_done(client.app.state.store, problem_json, example_plan())  # type: ignore[attr-defined]
     body = {"base_version": 0, "now": NOW,
             "events": [{"type": "job_cancelled", "job": "J002"}]}
     r = client.post(f"/plans/{plan_id}/events", json=body, headers=AUTH)
-    if r.status_code == 501:
-        pytest.skip(f"needs re-optimisation: {r.json()['error']['message']}")
     assert r.status_code == 200, r.text
     assert r.json()["version"] == 1
     assert "J002" in r.json()["diff"]["cancelled"]
@@ -458,9 +445,6 @@ def test_events_reoptimise_for_real(client: TestClient, problem_json: dict) -> N
 
 
 def test_events_the_engine_refuses_name_the_event(client: TestClient, problem_json: dict) -> None:
-    why = reoptimize_missing()
-    if why:
-        pytest.skip(f"needs re-optimisation: {why}")
     plan_id = seed_done(client.app.state.store, problem_json, example_plan())  # type: ignore[attr-defined]
     body = {"base_version": 0, "now": NOW, "events": [
         {"type": "job_cancelled", "job": "J001"},
@@ -476,22 +460,15 @@ def test_events_the_engine_refuses_name_the_event(client: TestClient, problem_js
 def test_explain_for_real(client: TestClient, problem_json: dict) -> None:
     plan_id = seed_done(client.app.state.store, problem_json, example_plan())  # type: ignore[attr-defined]
     r = client.get(f"/plans/{plan_id}/explain", headers=AUTH)
-    if r.status_code == 501:
-        pytest.skip(f"needs explain: {r.json()['error']['message']}")
     assert r.status_code == 200, r.text
     assert r.json()["plan"]["problem_id"] == problem_json["id"]
     assert isinstance(r.json()["objective"], dict)
 
 
 def test_slots_for_real(client: TestClient, problem_json: dict) -> None:
-    why = solver_missing()
-    if why:
-        pytest.skip(f"needs the dispatch solver: {why}")
     plan_id = seed_done(client.app.state.store, problem_json, example_plan())  # type: ignore[attr-defined]
     job = {"id": "NEW1", "location": {"lat": 31.21, "lon": 121.48}, "duration_min": 45}
     r = client.post(f"/plans/{plan_id}/slots", json={"job": job, "days": 1}, headers=AUTH)
-    if r.status_code == 501:
-        pytest.skip(f"needs slot offers: {r.json()['error']['message']}")
     assert r.status_code == 200, r.text
     assert r.json()["version"] == 0
     assert isinstance(r.json()["offers"], list)
