@@ -1,4 +1,5 @@
-"""Partitioning without the solver: sizes, nothing lost, stock never over-committed, merge."""
+"""Territories (``optimizer.dispatch.territories``) without the solver: sizes, nothing lost,
+stock never over-committed, merge."""
 
 from __future__ import annotations
 
