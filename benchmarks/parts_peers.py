@@ -47,6 +47,8 @@ LEVELS = (50.0, 60.0, 70.0, 75.0, 80.0, 85.0, 88.0, 90.0, 92.0, 94.0, 95.0, 96.0
           98.0, 98.5, 99.0, 99.3, 99.5, 99.7, 99.8, 99.9)
 BOOTSTRAP_SAMPLES = 400
 SF_MODELS = ("CrostonSBA", "TSB", "ADIDA", "IMAPA")
+#: Widest pmf table (units) of the fast negative-binomial quantiles; wider goes to scipy.
+PMF_CAP = 3000
 #: Most conformal windows of the statsforecast peers.
 CONFORMAL_WINDOWS = 5
 
@@ -77,7 +79,9 @@ def _nb_ppf(q: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
 
     From the pmf summed up to ``mean + 30 sd + 20`` per series (scipy's ``ppf`` inverts the
     cdf numerically point by point, most of the benchmark's time); a level beyond that
-    point (a tail probability below what the sum resolves) takes the cap."""
+    point (a tail probability below what the sum resolves) takes the cap. Series whose cap
+    exceeds :data:`PMF_CAP` units (long weekly horizons of busy parts: the table would be
+    most of the time and memory) go to scipy's search, as do those whose pmf underflows."""
     mean = np.maximum(np.asarray(mean, dtype=float), 0.0)
     var = np.maximum(np.asarray(var, dtype=float), mean)
     n = len(mean)
@@ -86,6 +90,10 @@ def _nb_ppf(q: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
     if pos.size == 0:
         return out
     cap = np.ceil(mean + 30 * np.sqrt(var) + 20).astype(int)
+    wide = pos[cap[pos] > PMF_CAP]
+    if wide.size:
+        out[:, wide] = _scipy_ppf(q, mean[wide], var[wide])
+    pos = pos[cap[pos] <= PMF_CAP]
     pos = pos[np.argsort(cap[pos])]
     start = 0
     while start < pos.size:
@@ -108,13 +116,16 @@ def _nb_ppf(q: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
             out[:, row] = np.minimum(np.searchsorted(cdf[j], q - 1e-12), cap[row])
         low = rows[first[:, 0] < 1e-250]  # the pmf's start underflows: scipy's search
         if low.size:
-            mm, vv = mean[low][None, :], var[low][None, :]
-            qq = np.broadcast_to(q[:, None], (len(q), low.size))
-            pp = mm / vv
-            out[:, low] = np.where(vv <= mm * (1 + 1e-6), stats.poisson.ppf(qq, mm),
-                                   stats.nbinom.ppf(qq, mm * pp / np.maximum(1 - pp, 1e-300),
-                                                    pp))
+            out[:, low] = _scipy_ppf(q, mean[low], var[low])
     return out
+
+
+def _scipy_ppf(q: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+    mm, vv = mean[None, :], var[None, :]
+    qq = np.broadcast_to(q[:, None], (len(q), len(mean)))
+    pp = mm / vv
+    return np.where(vv <= mm * (1 + 1e-6), stats.poisson.ppf(qq, mm),
+                    stats.nbinom.ppf(qq, mm * pp / np.maximum(1 - pp, 1e-300), pp))
 
 
 def _vmr(H: np.ndarray) -> np.ndarray:
