@@ -23,6 +23,7 @@ _COMMAND_MODULES = [
     "optimizer.batch.cli",
     "optimizer.scenario.cli",
     "optimizer.report.cli",
+    "optimizer.maintenance.cli",
 ]
 
 
