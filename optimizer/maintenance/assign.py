@@ -104,6 +104,7 @@ def nearest_holders(problem: PmProblem) -> list[tuple[int, ...]]:
 class WeekModel:
     model: cp_model.CpModel
     x: dict[tuple[int, int, int], cp_model.IntVar]  # (visit, engineer, day)
+    hint: frozenset[tuple[int, int, int]] = frozenset()  # the greedy start, feasible
 
 
 @dataclass(frozen=True)
@@ -124,15 +125,22 @@ def _cell_rt(problem: PmProblem, cells: Cells, e: int, cell: int) -> int:
     return problem.rt(e, int(cells.centre[cell]))
 
 
+def _existing_cells(problem: PmProblem, schedule: Schedule, cells: Cells, e: int, d: int
+                    ) -> set[int]:
+    return {int(cells.of_site[problem.visits[u].site]) for u in schedule.day(e, d).visits}
+
+
 def build_week(problem: PmProblem, schedule: Schedule, cells: Cells,
                near: list[tuple[int, ...]], week: WeekInput) -> WeekModel:
-    """The week's CP-SAT model (see the module docstring)."""
+    """The week's CP-SAT model (see the module docstring), hinted with a greedy solution."""
     m = cp_model.CpModel()
     x: dict[tuple[int, int, int], cp_model.IntVar] = {}
+    x_cost: dict[tuple[int, int, int], int] = {}
     z: dict[tuple[int, int, int], cp_model.IntVar] = {}
     load: dict[tuple[int, int], list] = {}
     cost: list = []
     last_day = max(week.days)
+    value: dict[int, int] = {}  # visit -> what placing it this week is worth
     for v in week.candidates:
         visit = problem.visits[v]
         cell = int(cells.of_site[visit.site])
@@ -158,55 +166,111 @@ def build_week(problem: PmProblem, schedule: Schedule, cells: Cells,
                 late = max(0, d - visit.due)
                 early = max(0, visit.due - d) if v not in week.must else 0
                 asap = d - visit.lo if visit.short_notice else 0
-                cost.append((hop + LATE_PER_DAY * late + early + asap, var))
+                x_cost[(v, e, d)] = hop + LATE_PER_DAY * late + early + asap
+                cost.append((x_cost[(v, e, d)], var))
         if not chosen:
             continue
         m.add_at_most_one(chosen)
         placed = sum(chosen)
         if v in week.must:
-            leave = LATE_PER_DAY * max(1, last_day + 1 - visit.due) + MUST_LEAVE
-            cost.append((-leave, placed))
+            value[v] = LATE_PER_DAY * max(1, last_day + 1 - visit.due) + MUST_LEAVE
         else:
             urgency = max(0, problem.options.early_days - (visit.due - last_day))
-            cost.append((-(OPTIONAL_REWARD + 5 * urgency), placed))
+            value[v] = OPTIONAL_REWARD + 5 * urgency
+        cost.append((-value[v], placed))
     optional = [(problem.visits[v].duration_min, var) for (v, _, _), var in x.items()
                 if v not in week.must]
     if optional:
         m.add(sum(dur * var for dur, var in optional) <= max(0, week.optional_budget_min))
     by_day: dict[tuple[int, int], list] = {}
+    z_rt: dict[tuple[int, int, int], int] = {}
     for (e, d, cell), var in z.items():
-        rt = _cell_rt(problem, cells, e, cell)
-        existing = {int(cells.of_site[problem.visits[u].site])
-                    for u in schedule.day(e, d).visits}
-        if cell in existing:
+        if cell in _existing_cells(problem, schedule, cells, e, d):
+            z_rt[(e, d, cell)] = 0
             continue  # the day already goes there: no new round trip
+        z_rt[(e, d, cell)] = _cell_rt(problem, cells, e, cell)
         by_day.setdefault((e, d), []).append(var)
-        load.setdefault((e, d), []).append((rt, var))
-        cost.append((rt, var))
+        load.setdefault((e, d), []).append((z_rt[(e, d, cell)], var))
+        cost.append((z_rt[(e, d, cell)], var))
     for (e, d), vars_ in by_day.items():
-        n_existing = len({int(cells.of_site[problem.visits[u].site])
-                          for u in schedule.day(e, d).visits})
+        n_existing = len(_existing_cells(problem, schedule, cells, e, d))
         m.add(sum(vars_) <= max(0, CELLS_PER_DAY - n_existing))
     for (e, d), terms in load.items():
         room = int(problem.capacity[e]) - schedule.day(e, d).used_min
         m.add(sum(c * var for c, var in terms) <= room)
     m.minimize(sum(c * var for c, var in cost))
-    return WeekModel(model=m, x=x)
+    on_x, on_z = _greedy_hint(problem, schedule, cells, week, x_cost, z_rt, value)
+    for key, var in x.items():
+        m.add_hint(var, key in on_x)
+    for key, var in z.items():
+        m.add_hint(var, key in on_z)
+    return WeekModel(model=m, x=x, hint=frozenset(on_x))
+
+
+def _greedy_hint(problem: PmProblem, schedule: Schedule, cells: Cells, week: WeekInput,
+                 x_cost: dict[tuple[int, int, int], int], z_rt: dict[tuple[int, int, int], int],
+                 value: dict[int, int]) -> tuple[set, set]:
+    """A feasible start for the solver: most valuable visits first, each at its cheapest
+    engineer-day under the model's own estimate, capacity and cell limits."""
+    options: dict[int, list[tuple[int, int]]] = {}
+    for v, e, d in x_cost:
+        options.setdefault(v, []).append((e, d))
+    room = {}
+    n_cells: dict[tuple[int, int], int] = {}
+    on_x: set = set()
+    on_z: set = {k for k, rt in z_rt.items() if rt == 0}
+    budget = week.optional_budget_min
+    for v in sorted(options, key=lambda v: (-value[v], problem.visits[v].due, v)):
+        visit = problem.visits[v]
+        optional = v not in week.must
+        if optional and visit.duration_min > budget:
+            continue
+        cell = int(cells.of_site[visit.site])
+        best = None
+        for e, d in options[v]:
+            if (e, d) not in room:
+                room[(e, d)] = int(problem.capacity[e]) - schedule.day(e, d).used_min
+                n_cells[(e, d)] = len(_existing_cells(problem, schedule, cells, e, d))
+            new = (e, d, cell) not in on_z
+            if new and n_cells[(e, d)] >= CELLS_PER_DAY:
+                continue
+            need = visit.duration_min + _hop(problem, cells, visit.site) + (
+                z_rt[(e, d, cell)] if new else 0)
+            if need > room[(e, d)]:
+                continue
+            c = x_cost[(v, e, d)] + (z_rt[(e, d, cell)] if new else 0)
+            if best is None or c < best[0]:
+                best = (c, e, d, new, need)
+        if best is None or best[0] >= value[v]:
+            continue
+        _, e, d, new, need = best
+        on_x.add((v, e, d))
+        room[(e, d)] -= need
+        if new:
+            on_z.add((e, d, cell))
+            n_cells[(e, d)] += 1
+        if optional:
+            budget -= visit.duration_min
+    return on_x, on_z
 
 
 def solve_week(week: WeekModel, time_limit_s: float, workers: int, seed: int
-               ) -> list[tuple[int, int, int]]:
-    """(visit, engineer, day) placements of the best solution found; [] if none."""
+               ) -> tuple[list[tuple[int, int, int]], str]:
+    """(visit, engineer, day) placements of the best solution found and the solver status;
+    the greedy hint when the time ran out before the solver had a solution of its own."""
     if not week.x:
-        return []
+        return [], "empty"
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, time_limit_s)
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
+    # presolve is most of the time on these 0-1 models: keep it light
+    solver.parameters.symmetry_level = 0
+    solver.parameters.cp_model_probing_level = 0
     status = solver.solve(week.model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return []
-    return read_week(week, solver)
+        return sorted(week.hint), "hint"
+    return read_week(week, solver), solver.status_name(status).lower()
 
 
 def read_week(week: WeekModel, solver: cp_model.CpSolver) -> list[tuple[int, int, int]]:

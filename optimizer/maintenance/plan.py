@@ -22,6 +22,7 @@ from optimizer.maintenance.assign import (
     solve_week,
 )
 from optimizer.maintenance.data import MaintenanceData
+from optimizer.maintenance.improve import relocate, repair_late
 from optimizer.maintenance.schedule import Day, Schedule
 from optimizer.maintenance.visits import PlanOptions, PmProblem, compile_problem
 
@@ -125,6 +126,20 @@ def _edd(p: PmProblem) -> list[int]:
     return [v.index for v in sorted(free, key=lambda v: (v.due, v.lo, v.index))]
 
 
+def _place_tight(s: Schedule, order: list[int], most_days: int = 2) -> None:
+    """Visits with at most ``most_days`` working days by their due date go first, earliest
+    due first: they have no choice, the others do."""
+    p = s.p
+    for v in order:
+        visit = p.visits[v]
+        days = range(max(1, visit.lo), min(visit.due, visit.last) + 1)
+        open_days = [d for d in days if p.works[list(p.holders[v]), d].any()]
+        if 0 < len(open_days) <= most_days:
+            best = s.best_insertion(v, open_days, p.holders[v])
+            if best is not None:
+                s.add(v, best[1], best[2])
+
+
 def plan_greedy(problem: PmProblem) -> PmPlan:
     """Baseline: earliest due first, each visit on the first day with a qualified engineer with
     room (the cheapest insertion among them), from the earliest day its notice allows."""
@@ -159,6 +174,7 @@ def plan_cpsat(problem: PmProblem, progress: Progress | None = None) -> PmPlan:
     p, opt = problem, problem.options
     s = Schedule(p)
     reasons = place_announced(s)
+    _place_tight(s, _edd(p))
     cells = make_cells(p, opt.seed)
     near = nearest_holders(p)
     blocks = weeks(p)
@@ -175,7 +191,7 @@ def plan_cpsat(problem: PmProblem, progress: Progress | None = None) -> PmPlan:
         model = build_week(p, s, cells, near, week)
         limit = budget_left / (len(blocks) - k)
         t1 = time.perf_counter()
-        chosen = solve_week(model, limit, opt.workers, opt.seed)
+        chosen, status = solve_week(model, limit, opt.workers, opt.seed)
         budget_left -= time.perf_counter() - t1
         for v, e, d in chosen:
             if s.insertion(v, e, d) is not None:
@@ -186,8 +202,18 @@ def plan_cpsat(problem: PmProblem, progress: Progress | None = None) -> PmPlan:
             placed = sum(1 for v, _, _ in chosen)
             progress(f"[maintenance] week {k + 1}/{len(blocks)} from {p.date(days[0])}: "
                      f"{len(week.candidates)} candidate visits, {placed} placed by CP-SAT, "
-                     f"{len(model.x)} variables, {time.perf_counter() - t1:.1f} s")
+                     f"{len(model.x)} variables, {status}, {time.perf_counter() - t1:.1f} s")
     _place_late(s, order)
+    deadline = time.perf_counter() + max(1.0, opt.time_limit_s / 2)
+    repaired = repair_late(s, near, deadline)
+    week_of = [0] * (p.horizon + 1)
+    for k, days in enumerate(blocks):
+        for d in days:
+            week_of[d] = k
+    moved = relocate(s, near, week_of, deadline)
+    if progress is not None:
+        progress(f"[maintenance] local search: {repaired} late visits brought forward, "
+                 f"{moved} moves that shorten routes")
     return _finish(p, s, reasons, "cpsat", t0, [])
 
 

@@ -191,6 +191,13 @@ class Schedule:
         e, d = self.where.pop(v)
         self._set(e, d, [[u for u in self.days[(e, d)].visits if u != v]])
 
+    def checkpoint(self) -> tuple[dict, dict]:
+        """A copy to go back to (days are replaced, never changed in place)."""
+        return dict(self.days), dict(self.where)
+
+    def restore(self, checkpoint: tuple[dict, dict]) -> None:
+        self.days, self.where = dict(checkpoint[0]), dict(checkpoint[1])
+
     def fits(self, e: int, d: int) -> bool:
         day = self.day(e, d)
         return day.used_min <= int(self.p.capacity[e])

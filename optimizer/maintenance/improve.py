@@ -1,0 +1,136 @@
+"""Local search on a placed schedule, with exact routes: compliance first, then travel.
+
+``repair_late`` moves each late (or unplaced) visit onto a day by its due date, making room
+if needed by moving one visit of that day elsewhere within its own window. ``relocate`` moves
+single visits to another engineer-day of the same week when that shortens the routes, so the
+weekly PM load stays as levelled. Every move goes through the schedule's exact checks.
+"""
+
+from __future__ import annotations
+
+import time
+
+from optimizer.maintenance.schedule import Schedule
+
+
+def _removal_gain(s: Schedule, v: int) -> int:
+    """Travel minutes saved on its day by taking ``v`` out (others kept in order)."""
+    e, d = s.where[v]
+    p = s.p
+    order = s.days[(e, d)].visits
+    k = order.index(v)
+    home = int(p.home[e])
+    prev = home if k == 0 else p.visits[order[k - 1]].site
+    nxt = home if k == len(order) - 1 else p.visits[order[k + 1]].site
+    site = p.visits[v].site
+    m = p.travel.minutes
+    return int(m[prev, site]) + int(m[site, nxt]) - int(m[prev, nxt])
+
+
+def _latest_ok(s: Schedule, v: int) -> int:
+    """The last day ``v`` may move to without becoming (more) late."""
+    visit = s.p.visits[v]
+    cur = s.where[v][1] if v in s.where else visit.last
+    return min(visit.last, max(visit.due, min(cur, visit.last)))
+
+
+def _move_elsewhere(s: Schedule, u: int, near: list[tuple[int, ...]], avoid: tuple[int, int]
+                    ) -> bool:
+    """Move ``u`` to another engineer-day within its window (not later than allowed)."""
+    visit = s.p.visits[u]
+    if visit.fixed_day is not None:
+        return False
+    for d in range(max(1, visit.lo), _latest_ok(s, u) + 1):
+        for e in near[u]:
+            if (e, d) == avoid or (e, d) == s.where[u]:
+                continue
+            if s.insertion(u, e, d) is not None:
+                s.remove(u)
+                s.add(u, e, d)
+                return True
+    return False
+
+
+def repair_late(s: Schedule, near: list[tuple[int, ...]], deadline: float) -> int:
+    """Put late or unplaced visits on a day by their due date where possible; moves made."""
+    p = s.p
+    moved = 0
+    late = [v.index for v in p.visits if v.fixed_day is None and v.due >= 1 and (
+        v.index not in s.where or s.where[v.index][1] > v.due)]
+    for v in sorted(late, key=lambda v: (p.visits[v].due, v)):
+        if time.perf_counter() > deadline:
+            break
+        visit = p.visits[v]
+        days = range(max(1, visit.lo), min(visit.due, visit.last) + 1)
+        before = s.checkpoint()
+        if v in s.where:
+            s.remove(v)
+        best = s.best_insertion(v, days, p.holders[v]) or _make_room(s, v, days, near)
+        if best is None:
+            s.restore(before)
+            continue
+        s.add(v, best[1], best[2])
+        moved += 1
+    return moved
+
+
+def _make_room(s: Schedule, v: int, days: range, near: list[tuple[int, ...]]
+               ) -> tuple[int, int, int] | None:
+    """Free a day for ``v`` by moving one of its visits elsewhere in that visit's window."""
+    p = s.p
+    for d in days:
+        for e in p.holders[v]:
+            if not p.qualified(v, e, d) or (e, d) not in s.days:
+                continue
+            for u in list(s.days[(e, d)].visits):
+                if p.visits[u].fixed_day is not None:
+                    continue
+                before = s.checkpoint()
+                if _move_elsewhere(s, u, near, avoid=(e, d)) and s.insertion(v, e, d) is not None:
+                    return (0, e, d)
+                s.restore(before)
+    return None
+
+
+def relocate(s: Schedule, near: list[tuple[int, ...]], week_of: list[int], deadline: float,
+             max_passes: int = 6) -> int:
+    """Move single visits to the engineer-day of the same week that saves the most travel."""
+    p = s.p
+    days_of_week: dict[int, list[int]] = {}
+    for d in range(1, p.horizon + 1):
+        days_of_week.setdefault(week_of[d], []).append(d)
+    moves = 0
+    for _ in range(max_passes):
+        improved = 0
+        for v in sorted(s.where):
+            if time.perf_counter() > deadline:
+                return moves
+            visit = p.visits[v]
+            if visit.fixed_day is not None:
+                continue
+            e0, d0 = s.where[v]
+            gain = _removal_gain(s, v)
+            if gain <= 0:
+                continue
+            latest = _latest_ok(s, v)
+            best = None
+            for d in days_of_week[week_of[d0]]:
+                if d < max(1, visit.lo) or d > latest:
+                    continue
+                for e in near[v]:
+                    if (e, d) == (e0, d0):
+                        continue
+                    extra = s.insertion(v, e, d)
+                    if extra is None:
+                        continue
+                    delta = extra - visit.duration_min
+                    if delta < gain and (best is None or delta < best[0]):
+                        best = (delta, e, d)
+            if best is not None:
+                s.remove(v)
+                s.add(v, best[1], best[2])
+                improved += 1
+        moves += improved
+        if not improved:
+            break
+    return moves
