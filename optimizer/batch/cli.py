@@ -53,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scheduler", default=None, metavar="ADDR",
                    help="solve territories on an existing Dask cluster (tcp://host:8786)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--pm-time-limit", type=_positive(float), default=10.0, metavar="S",
+                   help="seconds for planning the PM programme when DATA_DIR has a "
+                        "maintenance/ folder (default 10)")
     p.add_argument("--parts-system-target", type=_positive(float), default=None, metavar="R",
                    help="plan spare parts by the system view at this overall stockout rate "
                         "(default: a policy per part-location at 1 %%)")
@@ -84,7 +87,7 @@ def handler(args: argparse.Namespace) -> int:
         args.data_dir, date=args.date, time_limit_s=args.time_limit, seed=args.seed,
         max_solutions=args.max_solutions, workers=args.workers, scheduler=args.scheduler,
         progress=_progress, parts_system_target=args.parts_system_target,
-        parts_calibrate=args.parts_calibrate,
+        parts_calibrate=args.parts_calibrate, pm_time_limit_s=args.pm_time_limit,
     )
     _progress("[nightly] write ...")
     t1 = time.perf_counter()

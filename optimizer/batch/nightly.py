@@ -48,6 +48,7 @@ from optimizer.errors import InputError, SolverError
 from optimizer.io import to_json
 from optimizer.kpis import plan_of
 from optimizer.limits import fits_this_machine
+from optimizer.maintenance.nightly import NightlyMaintenance, plan_for_night, with_visits
 from optimizer.models import (
     BreakStop,
     DepotStop,
@@ -88,6 +89,7 @@ class NightlyResult:
     stages: tuple[StageTime, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
     violations: tuple[str, ...] = field(default_factory=tuple)  # only with allow_invalid
+    maintenance: NightlyMaintenance | None = None  # with DATA_DIR/maintenance/
 
     def files(self) -> dict[str, bytes]:
         """OUT_DIR's files by name (what :func:`optimizer.batch.outputs.write_atomic_dir` takes)."""
@@ -102,6 +104,9 @@ class NightlyResult:
             out["orders.csv"] = self.orders.to_csv(index=False).encode()
         if self.policy is not None:
             out["policy.csv"] = self.policy.to_csv(index=False).encode()
+        if self.maintenance is not None:
+            out["pm_plan.csv"] = self.maintenance.table.to_csv(index=False).encode()
+            out["pm_notices.csv"] = self.maintenance.notices.to_csv(index=False).encode()
         return out
 
 
@@ -297,6 +302,7 @@ def run_nightly(
     allow_invalid: bool = False,
     parts_system_target: float | None = None,
     parts_calibrate: bool = False,
+    pm_time_limit_s: float = 10.0,
 ) -> NightlyResult:
     """Plan the day ``date`` (default: the problem's first shift day) from ``data_dir``.
 
@@ -324,6 +330,10 @@ def run_nightly(
             notes.append("no spare-parts files: no policies, no orders")
         else:
             notes.extend(f"spare-parts data warning: {w}" for w in parts.warnings)
+    pm = _maintenance_stage(stages, where.root, problem, day, pm_time_limit_s)
+    if pm is not None:
+        problem = with_visits(problem, pm.jobs)
+        notes.extend(pm.notes)
     with stages.stage("parts check") as note:
         todays, shift_index = day_problem(problem, day)
         held = find_held_jobs(todays, parts, day)
@@ -365,6 +375,11 @@ def run_nightly(
                                  stockout_backtested_pct=stockout_pct,
                                  stockout_planned_to=planned_to)
         kpis = {"date": day.isoformat(), **kpis, "held_for_parts": len(held), "notes": notes}
+        if pm is not None:
+            kpis["standards"] = [*kpis["standards"], pm.kpi()]
+            kpis["maintenance"] = {k: pm.summary[k] for k in (
+                "today", "assets_due", "visits", "compliance", "compliance_bound",
+                "overdue_left", "unplannable", "travel_km_per_visit")}
     with stages.stage("report"):
         unassigned = unassigned_table(problem, plan)
         meta = {
@@ -377,13 +392,28 @@ def run_nightly(
             "stages": [s.__dict__ for s in stages.done],
         }
         html = render_report(problem, plan, kpis, unassigned=unassigned, orders=orders,
-                             meta=meta)
+                             meta=meta, maintenance=None if pm is None else pm.outlook)
     return NightlyResult(
         date=day, problem=problem, plan=plan, held=tuple(held), kpis=kpis,
         routes=routes_table(problem, plan), unassigned=unassigned, orders=orders,
         policy=policy, report_html=html, stages=tuple(stages.done), notes=tuple(notes),
-        violations=tuple(violations),
+        violations=tuple(violations), maintenance=pm,
     )
+
+
+def _maintenance_stage(stages: _Stages, root: Path, problem: Problem, day: date,
+                       time_limit_s: float) -> NightlyMaintenance | None:
+    """With DATA_DIR/maintenance/: the PM programme as of tonight, tomorrow's visits as jobs."""
+    if not (root / "maintenance").is_dir():
+        return None
+    with stages.stage("maintenance") as note:
+        pm = plan_for_night(root, problem, day, time_limit_s)
+        assert pm is not None
+        s = pm.summary
+        note.append(f"{len(pm.jobs)} PM visits tomorrow added as jobs; {s['assets_due']} assets "
+                    f"due in {s['horizon_days']} days, compliance expected "
+                    f"{100 * s['compliance']:.1f} %")
+    return pm
 
 
 def _day_plan(plan: Plan, todays: Problem, shift_index: dict[str, list[int]]) -> Plan:

@@ -349,8 +349,12 @@ def render_report(
     unassigned: pd.DataFrame | None = None,
     orders: pd.DataFrame | None = None,
     meta: Mapping[str, Any] | None = None,
+    maintenance: pd.DataFrame | None = None,
 ) -> str:
-    """The whole report page as one HTML string (no external assets)."""
+    """The whole report page as one HTML string (no external assets).
+
+    ``maintenance``: the PM visits of the next weeks (week, engineer, ...), shown when given.
+    """
     meta = dict(meta or {})
     colours = {e.id: engineer_colour(i) for i, e in enumerate(problem.engineers)}
     if unassigned is None:
@@ -395,6 +399,13 @@ def render_report(
         "orders_table": render_table("orders-table", ocols, orows,
                                      "No orders to place tonight." if orders is not None
                                      else "No spare-parts data in this run."),
+        "maintenance_nav": "" if maintenance is None else
+        '<a href="#sec-maintenance">Maintenance ahead</a>',
+        "maintenance_section": "" if maintenance is None else (
+            '<section id="sec-maintenance"><h2>Preventive maintenance in the next weeks</h2>'
+            + render_table("maintenance-table", list(maintenance.columns),
+                           maintenance.itertuples(index=False),
+                           "No PM visits planned in the next weeks.") + "</section>"),
         "css": _template("report.css"),
         "js": _template("report.js"),
     }

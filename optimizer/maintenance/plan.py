@@ -27,6 +27,8 @@ from optimizer.maintenance.schedule import Day, Schedule
 from optimizer.maintenance.visits import PlanOptions, PmProblem, compile_problem
 
 Progress = Callable[[str], None]
+LOOKAHEAD_DAYS = 14  # a week's model may bring forward visits due up to this much later
+SOLVE_SHARE = 0.6  # of the time limit for the week models; the local search has the rest
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,8 @@ def plan_greedy(problem: PmProblem) -> PmPlan:
 def _week_input(p: PmProblem, s: Schedule, days: tuple[int, ...], remaining: list[int],
                 capacity_ahead: float) -> WeekInput:
     end = days[-1]
-    cands = [v for v in remaining if p.visits[v].lo <= end and p.visits[v].last >= days[0]]
+    cands = [v for v in remaining if p.visits[v].lo <= end and p.visits[v].last >= days[0]
+             and p.visits[v].due <= end + LOOKAHEAD_DAYS]
     must = frozenset(v for v in cands if p.visits[v].due <= end)
     cap_week = sum(int(p.capacity[e]) for e in range(len(p.engineers)) for d in days
                    if p.works[e, d])
@@ -181,7 +184,10 @@ def plan_cpsat(problem: PmProblem, progress: Progress | None = None) -> PmPlan:
     cap_by_day = [sum(int(p.capacity[e]) for e in range(len(p.engineers)) if p.works[e, d])
                   for d in range(p.horizon + 1)]
     order = _edd(p)
-    budget_left = opt.time_limit_s
+    # the whole run keeps to time_limit_s: 60 % for the week models (building included),
+    # the rest for the local search
+    deadline = t0 + opt.time_limit_s
+    weeks_until = t0 + SOLVE_SHARE * opt.time_limit_s
     for k, days in enumerate(blocks):
         remaining = [v for v in order if v not in s.where]
         if not remaining:
@@ -189,10 +195,9 @@ def plan_cpsat(problem: PmProblem, progress: Progress | None = None) -> PmPlan:
         ahead = float(sum(cap_by_day[days[0]:]))
         week = _week_input(p, s, days, remaining, ahead)
         model = build_week(p, s, cells, near, week)
-        limit = budget_left / (len(blocks) - k)
+        limit = (weeks_until - time.perf_counter()) / (len(blocks) - k)
         t1 = time.perf_counter()
         chosen, status = solve_week(model, limit, opt.workers, opt.seed)
-        budget_left -= time.perf_counter() - t1
         for v, e, d in chosen:
             if s.insertion(v, e, d) is not None:
                 s.add(v, e, d)
@@ -204,7 +209,7 @@ def plan_cpsat(problem: PmProblem, progress: Progress | None = None) -> PmPlan:
                      f"{len(week.candidates)} candidate visits, {placed} placed by CP-SAT, "
                      f"{len(model.x)} variables, {status}, {time.perf_counter() - t1:.1f} s")
     _place_late(s, order)
-    deadline = time.perf_counter() + max(1.0, opt.time_limit_s / 2)
+    deadline = max(deadline, time.perf_counter() + 1.0)
     repaired = repair_late(s, near, deadline)
     week_of = [0] * (p.horizon + 1)
     for k, days in enumerate(blocks):

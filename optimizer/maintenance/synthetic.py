@@ -22,7 +22,7 @@ EQUIPMENT = {"refrigeration": "cold room", "laundry": "washer-extractor",
              "electrical": "switchboard"}
 
 
-def _points(rng: np.random.Generator, n: int, radius_km: float, centre: tuple[float, float]
+def metro_points(rng: np.random.Generator, n: int, radius_km: float, centre: tuple[float, float]
             ) -> tuple[np.ndarray, np.ndarray]:
     r = radius_km * np.sqrt(rng.random(n)) ** 1.3
     a = rng.random(n) * 2 * math.pi
@@ -39,7 +39,7 @@ def engineers_table(n: int, seed: int, today: dt.date, horizon_days: int = 120,
     rng = np.random.default_rng(seed + 1)
     ids = ids or [f"E{k + 1:03d}" for k in range(n)]
     if homes is None:
-        lat, lon = _points(rng, n, radius_km * 0.8, centre)
+        lat, lon = metro_points(rng, n, radius_km * 0.8, centre)
         homes = list(zip(lat.tolist(), lon.tolist(), strict=True))
     rows = []
     for k, eng in enumerate(ids):
@@ -76,7 +76,7 @@ def assets_table(n: int, seed: int, today: dt.date, engineers: pd.DataFrame,
     rng = np.random.default_rng(seed)
     if customers is None:
         n_cust = max(1, round(n / 2.5))
-        lat, lon = _points(rng, n_cust, radius_km, centre)
+        lat, lon = metro_points(rng, n_cust, radius_km, centre)
         customers = [(f"C{k + 1:05d}", float(lat[k]), float(lon[k])) for k in range(n_cust)]
     held: dict[str, list[int]] = {}
     for text in engineers["skills"]:
