@@ -2,8 +2,9 @@
 
 ``repair_late`` moves each late (or unplaced) visit onto a day by its due date, making room
 if needed by moving one visit of that day elsewhere within its own window. ``relocate`` moves
-single visits to another engineer-day of the same week when that shortens the routes, so the
-weekly PM load stays as levelled. Every move goes through the schedule's exact checks.
+single visits to another engineer-day of their window when that shortens the routes; into
+another week only while that week keeps within its share of the PM work, so the load stays
+levelled. Every move goes through the schedule's exact checks.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import time
 
 from optimizer.maintenance.schedule import Schedule
+
+LEVEL_SLACK = 0.25  # a week may take this much more than its share of the PM work
 
 
 def _removal_gain(s: Schedule, v: int) -> int:
@@ -92,13 +95,30 @@ def _make_room(s: Schedule, v: int, days: range, near: list[tuple[int, ...]]
     return None
 
 
+def _week_loads(s: Schedule, week_of: list[int]) -> tuple[dict[int, float], dict[int, float]]:
+    """On-site minutes per week now, and each week's level: its share of all the PM work in
+    proportion to the engineers' PM time that week, plus ``LEVEL_SLACK``."""
+    p = s.p
+    load: dict[int, float] = {}
+    for (_, d), day in s.days.items():
+        if d >= 1:
+            load[week_of[d]] = load.get(week_of[d], 0.0) + day.onsite_min
+    cap: dict[int, float] = {}
+    for d in range(1, p.horizon + 1):
+        cap[week_of[d]] = cap.get(week_of[d], 0.0) + float(
+            p.capacity[p.works[:, d]].sum())
+    total_cap = sum(cap.values()) or 1.0
+    total = sum(load.values())
+    level = {w: (1 + LEVEL_SLACK) * total * c / total_cap for w, c in cap.items()}
+    return load, level
+
+
 def relocate(s: Schedule, near: list[tuple[int, ...]], week_of: list[int], deadline: float,
              max_passes: int = 6) -> int:
-    """Move single visits to the engineer-day of the same week that saves the most travel."""
+    """Move single visits to the engineer-day (within their window) that saves the most
+    travel; into another week only while that week stays within its level."""
     p = s.p
-    days_of_week: dict[int, list[int]] = {}
-    for d in range(1, p.horizon + 1):
-        days_of_week.setdefault(week_of[d], []).append(d)
+    load, level = _week_loads(s, week_of)
     moves = 0
     for _ in range(max_passes):
         improved = 0
@@ -112,13 +132,13 @@ def relocate(s: Schedule, near: list[tuple[int, ...]], week_of: list[int], deadl
             gain = _removal_gain(s, v)
             if gain <= 0:
                 continue
-            latest = _latest_ok(s, v)
             best = None
-            for d in days_of_week[week_of[d0]]:
-                if d < max(1, visit.lo) or d > latest:
+            for d in range(max(1, visit.lo), _latest_ok(s, v) + 1):
+                w = week_of[d]
+                if w != week_of[d0] and load.get(w, 0.0) + visit.duration_min > level[w]:
                     continue
                 for e in near[v]:
-                    if (e, d) == (e0, d0):
+                    if (e, d) == (e0, d0) or not p.works[e, d]:
                         continue
                     extra = s.insertion(v, e, d)
                     if extra is None:
@@ -129,8 +149,73 @@ def relocate(s: Schedule, near: list[tuple[int, ...]], week_of: list[int], deadl
             if best is not None:
                 s.remove(v)
                 s.add(v, best[1], best[2])
+                load[week_of[d0]] -= visit.duration_min
+                load[week_of[best[2]]] = load.get(week_of[best[2]], 0.0) + visit.duration_min
                 improved += 1
         moves += improved
         if not improved:
             break
+    return moves
+
+
+def _day_minutes(s: Schedule, keys: list[tuple[int, int]]) -> int:
+    return sum(s.days[k].travel_min for k in keys if k in s.days)
+
+
+def _try_swap(s: Schedule, v: int, u: int) -> bool:
+    """Exchange the engineer-days of ``v`` and ``u`` if both fit and the routes get shorter."""
+    a, b = s.where[v], s.where[u]
+    before = _day_minutes(s, [a, b])
+    cp = s.checkpoint()
+    s.remove(v)
+    s.remove(u)
+    if s.insertion(v, *b) is None:
+        s.restore(cp)
+        return False
+    s.add(v, *b)
+    if s.insertion(u, *a) is None:
+        s.restore(cp)
+        return False
+    s.add(u, *a)
+    if _day_minutes(s, [a, b]) < before:
+        return True
+    s.restore(cp)
+    return False
+
+
+def swap(s: Schedule, near: list[tuple[int, ...]], week_of: list[int], deadline: float) -> int:
+    """Exchange two visits' engineer-days (each within its window, same week) when that
+    shortens the routes: relocation cannot, when both days are full."""
+    p = s.p
+    moves = 0
+    for v in sorted(s.where):
+        if time.perf_counter() > deadline:
+            break
+        visit = p.visits[v]
+        if visit.fixed_day is not None or v not in s.where:
+            continue
+        e0, d0 = s.where[v]
+        for d in range(max(1, visit.lo), _latest_ok(s, v) + 1):
+            if week_of[d] != week_of[d0]:
+                continue
+            done = False
+            for e in near[v]:
+                if (e, d) not in s.days or (e, d) == (e0, d0):
+                    continue
+                for u in list(s.days[(e, d)].visits):
+                    other = p.visits[u]
+                    if other.fixed_day is not None or not (
+                            max(1, other.lo) <= d0 <= _latest_ok(s, u)):
+                        continue
+                    if e != e0 and p.rt(e, visit.site) + p.rt(e0, other.site) >= p.rt(
+                            e0, visit.site) + p.rt(e, other.site):
+                        continue
+                    if _try_swap(s, v, u):
+                        moves += 1
+                        done = True
+                        break
+                if done:
+                    break
+            if done:
+                break
     return moves

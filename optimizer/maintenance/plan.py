@@ -22,12 +22,13 @@ from optimizer.maintenance.assign import (
     solve_week,
 )
 from optimizer.maintenance.data import MaintenanceData
-from optimizer.maintenance.improve import relocate, repair_late
+from optimizer.maintenance.improve import relocate, repair_late, swap
 from optimizer.maintenance.schedule import Day, Schedule
 from optimizer.maintenance.visits import PlanOptions, PmProblem, compile_problem
 
 Progress = Callable[[str], None]
 LOOKAHEAD_DAYS = 14  # a week's model may bring forward visits due up to this much later
+LOCAL_ROUNDS = 8  # swap + relocate rounds at most (each until nothing improves)
 SOLVE_SHARE = 0.6  # of the time limit for the week models; the local search has the rest
 
 
@@ -216,6 +217,12 @@ def plan_cpsat(problem: PmProblem, progress: Progress | None = None) -> PmPlan:
         for d in days:
             week_of[d] = k
     moved = relocate(s, near, week_of, deadline)
+    for _ in range(LOCAL_ROUNDS):
+        more = swap(s, near, week_of, deadline)
+        more += relocate(s, near, week_of, deadline)
+        moved += more
+        if not more or time.perf_counter() > deadline:
+            break
     if progress is not None:
         progress(f"[maintenance] local search: {repaired} late visits brought forward, "
                  f"{moved} moves that shorten routes")

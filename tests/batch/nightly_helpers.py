@@ -24,6 +24,7 @@ PAGE_CHECKS = {
     "kpi_rows": "document.querySelectorAll('#kpi-table tbody tr[data-key]').length",
     "kpi_text": "document.getElementById('kpi-table').innerText",
     "unassigned_rows": "document.querySelectorAll('#unassigned-table tbody tr').length",
+    "maintenance_rows": "document.querySelectorAll('#maintenance-table tbody tr').length",
 }
 
 

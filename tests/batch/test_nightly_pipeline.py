@@ -154,13 +154,24 @@ def demo_run(tmp_path_factory):
 
 def test_demo_end_to_end(demo_run):
     out, done = demo_run
-    assert {p.name for p in out.iterdir()} == OUT_FILES and verify(out) == []
+    # the demo has a maintenance/ folder: the PM plan as of the evening before comes along
+    assert {p.name for p in out.iterdir()} == OUT_FILES | {"pm_plan.csv", "pm_notices.csv"}
+    assert verify(out) == []
     assert f"report: {out / 'report.html'}" in done.stdout
-    for stage in ("read", "parts check", "solve", "validate", "parts", "kpis", "report",
-                  "write"):
+    for stage in ("read", "maintenance", "parts check", "solve", "validate", "parts", "kpis",
+                  "report", "write"):
         assert f"[nightly] {stage}: " in done.stderr
     kpis = json.loads((out / "kpis.json").read_text())
     assert all(line["target"] is not None for line in kpis["standards"])
+    assert kpis["standards"][-1]["key"] == "pm_compliance"
+    assert kpis["maintenance"]["today"] == "2026-11-23"
+    plan = json.loads((out / "plan.json").read_text())
+    pm_jobs = [s["job"] for r in plan["routes"] for s in r["stops"]
+               if s.get("job", "").startswith("PM-")]
+    pm_left = [u["job"] for u in plan["unassigned"] if u["job"].startswith("PM-")]
+    tomorrow = pd.read_csv(out / "pm_plan.csv", dtype=str, keep_default_na=False)
+    assert len(pm_jobs) + len(pm_left) == tomorrow[tomorrow["visit_date"] == "2026-11-24"][
+        ["customer", "engineer", "sequence"]].drop_duplicates().shape[0] > 0
     assert pd.read_csv(out / "orders.csv").columns.tolist() == [
         "location", "part", "qty", "source", "kind", "reason"]
 
@@ -173,6 +184,7 @@ def test_demo_report_in_headless_chromium(demo_run, chromium):
     assert c["ready"] is True and c["map_visible"] is True and c["gantt_visible"] is True
     assert c["gantt_rows"] >= 40  # one row per engineer shift, worked or not
     assert c["kpi_rows"] >= 4 and "Parts on-time supply" in c["kpi_text"]
+    assert "PM visits on time" in c["kpi_text"] and c["maintenance_rows"] > 0
 
 
 def test_an_invalid_plan_is_refused_unless_asked(nightly_dir, example, monkeypatch):
