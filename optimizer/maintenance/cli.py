@@ -62,7 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=["cpsat", "greedy"], default="cpsat",
                    help="cpsat (default) or the greedy earliest-due-first baseline")
     p.add_argument("--time-limit", type=float, default=60.0,
-                   help="CP-SAT seconds over the whole horizon (default 60)")
+                   help="seconds for the whole planning run: CP-SAT week by week, then the "
+                        "local search (default 60)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_plan)
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from optimizer.maintenance.schedule import Schedule
 
+RUIN_ROUNDS_PER_VISIT = 20  # ruin-and-recreate rounds at most (stops earlier when stalled)
 LEVEL_SLACK = 0.25  # a week may take this much more than its share of the PM work
 
 
@@ -219,3 +222,61 @@ def swap(s: Schedule, near: list[tuple[int, ...]], week_of: list[int], deadline:
             if done:
                 break
     return moves
+
+
+def ruin_recreate(s: Schedule, near: list[tuple[int, ...]], week_of: list[int],
+                  deadline: float, seed: int = 0, size: int = 8) -> int:
+    """Until the deadline (or long without a gain): take out a visit and its nearest placed
+    neighbours, put them back by cheapest insertion (each within its window, no later than it
+    was allowed, other weeks within their level), keep the result when the routes got
+    shorter. Returns the number of improvements kept."""
+    p = s.p
+    rng = np.random.default_rng(seed)
+    free = [v for v in sorted(s.where) if p.visits[v].fixed_day is None]
+    if len(free) < 2:
+        return 0
+    sites = np.array([p.visits[v].site for v in free])
+    km = p.travel.km
+    kept = stall = 0
+    for _ in range(RUIN_ROUNDS_PER_VISIT * len(free)):
+        if time.perf_counter() > deadline or stall > 2 * len(free) + 100:
+            break
+        stall += 1
+        pivot = free[int(rng.integers(len(free)))]
+        order = np.argsort(km[p.visits[pivot].site, sites], kind="stable")[:size]
+        group = [free[i] for i in order]
+        home_week = {v: week_of[s.where[v][1]] for v in group}
+        latest = {v: _latest_ok(s, v) for v in group}
+        touched = {s.where[v] for v in group}
+        cp = s.checkpoint()
+        load, level = _week_loads(s, week_of)
+        for v in group:
+            load[home_week[v]] -= p.visits[v].duration_min
+            s.remove(v)
+        if rng.random() < 0.5:
+            group.reverse()
+        ok = True
+        for v in group:
+            visit = p.visits[v]
+            best = None
+            for d in range(max(1, visit.lo), latest[v] + 1):
+                w = week_of[d]
+                if w != home_week[v] and load.get(w, 0.0) + visit.duration_min > level[w]:
+                    continue
+                for e in near[v]:
+                    extra = s.insertion(v, e, d)
+                    if extra is not None and (best is None or extra < best[0]):
+                        best = (extra, e, d)
+            if best is None:
+                ok = False
+                break
+            s.add(v, best[1], best[2])
+            touched.add((best[1], best[2]))
+            load[week_of[best[2]]] = load.get(week_of[best[2]], 0.0) + visit.duration_min
+        before = sum(cp[0][k].travel_min for k in touched if k in cp[0])
+        if ok and _day_minutes(s, list(touched)) < before:
+            kept += 1
+            stall = 0
+        else:
+            s.restore(cp)
+    return kept

@@ -22,7 +22,7 @@ from optimizer.maintenance.assign import (
     solve_week,
 )
 from optimizer.maintenance.data import MaintenanceData
-from optimizer.maintenance.improve import relocate, repair_late, swap
+from optimizer.maintenance.improve import relocate, repair_late, ruin_recreate, swap
 from optimizer.maintenance.schedule import Day, Schedule
 from optimizer.maintenance.visits import PlanOptions, PmProblem, compile_problem
 
@@ -223,6 +223,7 @@ def plan_cpsat(problem: PmProblem, progress: Progress | None = None) -> PmPlan:
         moved += more
         if not more or time.perf_counter() > deadline:
             break
+    moved += ruin_recreate(s, near, week_of, deadline, seed=opt.seed)
     if progress is not None:
         progress(f"[maintenance] local search: {repaired} late visits brought forward, "
                  f"{moved} moves that shorten routes")

@@ -30,7 +30,7 @@ class PlanOptions:
     notice_days: int = 30
     early_days: int = 28  # a new visit is at most this many days before its due date
     neighbours: int = 5  # engineers considered per visit: the nearest qualified ones
-    time_limit_s: float = 60.0  # CP-SAT budget over the whole horizon
+    time_limit_s: float = 60.0  # the whole run: week models, then the local search
     workers: int = 1
     seed: int = 0
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from pathlib import Path
 
 import pandas as pd
 from pm_checker import check_plan
@@ -36,3 +38,17 @@ def test_bad_input_exits_2_naming_file_row_and_column(tmp_path):
     assert r.returncode == 2
     assert "assets.csv row 1, column pm_duration_min: 'an hour' is not a number" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_the_readme_demo_command(tmp_path):
+    """README: ``optimizer maintenance plan scenarios/demo -o out/pm --today 2026-11-23``."""
+    demo = Path(__file__).resolve().parents[2] / "scenarios" / "demo"
+    out = tmp_path / "pm"
+    r = run_cli("maintenance", "plan", str(demo), "-o", str(out), "--today", "2026-11-23",
+                "--time-limit", "5")
+    assert r.returncode == 0, r.stderr
+    today = dt.date(2026, 11, 23)
+    assert check_plan(demo, out, today, 120) == []
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"]["announced"] == 110 and summary["assets_due"] > 1000
+    assert summary["compliance"] >= 0.95
