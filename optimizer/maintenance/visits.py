@@ -312,14 +312,20 @@ class _Builder:
 
 
 def _fixed_visits(data: MaintenanceData, today: dt.date, site_of: dict[tuple[float, float], int],
-                  engineer_index: dict[str, int], due_of: dict[str, DueAsset]) -> list[Visit]:
-    """Announced visits (today or later) grouped by customer, site, date, slot and engineer."""
+                  engineer_index: dict[str, int], due_of: dict[str, DueAsset],
+                  ended: list[Unplannable]) -> list[Visit]:
+    """Announced visits (today or later) grouped by customer, site, date, slot and engineer;
+    those after their contract's end go to ``ended``."""
     assets = {a.asset: a for a in data.assets}
     groups: dict[tuple, list[Notice]] = {}
     for n in data.notices:
         if n.visit_date < today:
             continue
         a = assets[n.asset]
+        if a.contract_end is not None and n.visit_date > a.contract_end:
+            ended.append(Unplannable(a.asset, f"announced for {n.visit_date}, after the contract "
+                                     f"end {a.contract_end}: cancel the visit with the customer"))
+            continue
         key = (n.customer, site_of[(a.lat, a.lon)], n.visit_date, n.slot, n.engineer or "")
         groups.setdefault(key, []).append(n)
     out = []
@@ -356,9 +362,11 @@ def compile_problem(data: MaintenanceData, today: dt.date, options: PlanOptions)
     works = _calendar(data, today, last_day)
     index = {e.engineer: k for k, e in enumerate(data.engineers)}
     due_of = {da.asset.asset: da for da in due}
-    fixed = _fixed_visits(data, today, sites, index, due_of)
-    announced = {a for v in fixed for a in v.assets}
+    ended: list[Unplannable] = []
+    fixed = _fixed_visits(data, today, sites, index, due_of, ended)
+    announced = {a for v in fixed for a in v.assets} | {u.asset for u in ended}
     builder = _Builder(data, today, options, sites, travel, home, works)
+    builder.unplannable.extend(ended)
     free = [da for da in due if da.asset.asset not in announced]
     visits: list[Visit] = []
     for g in builder.groups(free):

@@ -158,3 +158,12 @@ def test_replanning_keeps_announced_and_reassigns_an_absent_engineer(tmp_path):
         victim["visit_date"], victim["slot"], "E2")
     assert row["status"] == "announced"
     assert "re-assigned to E2: E1 is not available" in row["reason"]
+
+
+def test_an_announced_visit_after_a_new_contract_end_is_flagged(tmp_path):
+    notices = [{"customer": "C1", "asset": "A1", "visit_date": day(40), "slot": "any",
+                "engineer": "E1"}]
+    t = _plan(tmp_path, [asset("A1", due_in=45, contract_end=day(35))], [engineer("E1")],
+              notices=notices)
+    assert t.loc["A1", "status"] == "unplannable"
+    assert "after the contract end" in t.loc["A1", "reason"]
