@@ -210,8 +210,9 @@ def plan_cpsat(problem: PmProblem, progress: Progress | None = None) -> PmPlan:
                      f"{len(week.candidates)} candidate visits, {placed} placed by CP-SAT, "
                      f"{len(model.x)} variables, {status}, {time.perf_counter() - t1:.1f} s")
     _place_late(s, order)
+    # compliance comes first: the late visits get their repair whatever the time left
+    repaired = repair_late(s, near, float("inf"))
     deadline = max(deadline, time.perf_counter() + 1.0)
-    repaired = repair_late(s, near, deadline)
     week_of = [0] * (p.horizon + 1)
     for k, days in enumerate(blocks):
         for d in days:
