@@ -103,7 +103,7 @@ def nearest_holders(problem: PmProblem) -> list[tuple[int, ...]]:
 @dataclass
 class WeekModel:
     model: cp_model.CpModel
-    x: dict[tuple[int, int, int], cp_model.IntVar]  # (visit, engineer, day)
+    x: dict[tuple[int, int, int], int]  # (visit, engineer, day) -> variable index
     hint: frozenset[tuple[int, int, int]] = frozenset()  # the greedy start, feasible
 
 
@@ -125,91 +125,120 @@ def _cell_rt(problem: PmProblem, cells: Cells, e: int, cell: int) -> int:
     return problem.rt(e, int(cells.centre[cell]))
 
 
-def _weighted(terms: list) -> cp_model.LinearExpr:
-    """sum(coefficient x variable) built in one call (much faster than Python's sum)."""
-    return cp_model.LinearExpr.weighted_sum([v for _, v in terms], [c for c, _ in terms])
+class _Proto:
+    """Writes 0-1 variables and linear rows straight into the model's protocol buffer: the
+    Python helpers cost several times more per term at tens of thousands of variables."""
 
+    def __init__(self, model: cp_model.CpModel):
+        self.proto = model.proto
 
-def _existing_cells(problem: PmProblem, schedule: Schedule, cells: Cells, e: int, d: int
-                    ) -> set[int]:
-    return {int(cells.of_site[problem.visits[u].site]) for u in schedule.day(e, d).visits}
+    def boolean(self) -> int:
+        var = self.proto.variables.add()
+        var.domain.extend([0, 1])
+        return len(self.proto.variables) - 1
+
+    def implies(self, a: int, b: int) -> None:
+        self.proto.constraints.add().bool_or.literals.extend([-a - 1, b])
+
+    def at_most_one(self, literals: list[int]) -> None:
+        self.proto.constraints.add().at_most_one.literals.extend(literals)
+
+    def at_most(self, terms: list[tuple[int, int]], bound: int) -> None:
+        row = self.proto.constraints.add().linear
+        row.vars.extend([i for _, i in terms])
+        row.coeffs.extend([c for c, _ in terms])
+        row.domain.extend([-(2**62), bound])
+
+    def minimize(self, terms: list[tuple[int, int]]) -> None:
+        self.proto.objective.vars.extend([i for _, i in terms])
+        self.proto.objective.coeffs.extend([c for c, _ in terms])
+
+    def hint(self, values: dict[int, int]) -> None:
+        self.proto.solution_hint.vars.extend(list(values))
+        self.proto.solution_hint.values.extend(list(values.values()))
 
 
 def build_week(problem: PmProblem, schedule: Schedule, cells: Cells,
                near: list[tuple[int, ...]], week: WeekInput) -> WeekModel:
     """The week's CP-SAT model (see the module docstring), hinted with a greedy solution."""
     m = cp_model.CpModel()
-    x: dict[tuple[int, int, int], cp_model.IntVar] = {}
+    w = _Proto(m)
+    x: dict[tuple[int, int, int], int] = {}
     x_cost: dict[tuple[int, int, int], int] = {}
-    z: dict[tuple[int, int, int], cp_model.IntVar] = {}
-    load: dict[tuple[int, int], list] = {}
-    cost: list = []
+    z: dict[tuple[int, int, int], int] = {}
+    load: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    cost: dict[int, int] = {}
     last_day = max(week.days)
     value: dict[int, int] = {}  # visit -> what placing it this week is worth
+    used = {(e, d): schedule.day(e, d) for e in range(len(problem.engineers))
+            for d in week.days}
+    room = {k: int(problem.capacity[k[0]]) - day.used_min for k, day in used.items()}
+    existing = {k: {int(cells.of_site[problem.visits[u].site]) for u in day.visits}
+                for k, day in used.items()}
+    optional: list[tuple[int, int]] = []
     for v in week.candidates:
         visit = problem.visits[v]
         cell = int(cells.of_site[visit.site])
         hop = _hop(problem, cells, visit.site)
+        need = {e: visit.duration_min + _cell_rt(problem, cells, e, cell) + hop for e in near[v]}
+        must = v in week.must
         chosen = []
         for d in week.days:
             if d < visit.lo or d > visit.last:
                 continue
+            late = max(0, d - visit.due)
+            early = 0 if must else max(0, visit.due - d)
+            asap = d - visit.lo if visit.short_notice else 0
             for e in near[v]:
-                if not problem.qualified(v, e, d):
+                if need[e] > room[(e, d)] or not problem.qualified(v, e, d):
                     continue
-                if visit.duration_min + _cell_rt(problem, cells, e, cell) + hop > int(
-                        problem.capacity[e]) - schedule.day(e, d).used_min:
-                    continue
-                var = m.new_bool_var(f"x{v}_{e}_{d}")
+                var = w.boolean()
                 x[(v, e, d)] = var
                 chosen.append(var)
                 key = (e, d, cell)
                 if key not in z:
-                    z[key] = m.new_bool_var(f"z{e}_{d}_{cell}")
-                m.add_implication(var, z[key])
+                    z[key] = w.boolean()
+                w.implies(var, z[key])
                 load.setdefault((e, d), []).append((visit.duration_min + hop, var))
-                late = max(0, d - visit.due)
-                early = max(0, visit.due - d) if v not in week.must else 0
-                asap = d - visit.lo if visit.short_notice else 0
                 x_cost[(v, e, d)] = hop + LATE_PER_DAY * late + early + asap
-                cost.append((x_cost[(v, e, d)], var))
+                cost[var] = x_cost[(v, e, d)]
         if not chosen:
             continue
-        m.add_at_most_one(chosen)
-        if v in week.must:
+        w.at_most_one(chosen)
+        if must:
             value[v] = LATE_PER_DAY * max(1, last_day + 1 - visit.due) + MUST_LEAVE
         else:
             urgency = max(0, problem.options.early_days - (visit.due - last_day))
             value[v] = OPTIONAL_REWARD + 5 * urgency
-        cost.extend((-value[v], var) for var in chosen)
-    optional = [(problem.visits[v].duration_min, var) for (v, _, _), var in x.items()
-                if v not in week.must]
+            optional.extend((visit.duration_min, var) for var in chosen)
+        for var in chosen:
+            cost[var] -= value[v]
     if optional:
-        m.add(_weighted(optional) <= max(0, week.optional_budget_min))
-    by_day: dict[tuple[int, int], list] = {}
+        w.at_most(optional, max(0, week.optional_budget_min))
+    by_day: dict[tuple[int, int], list[tuple[int, int]]] = {}
     z_rt: dict[tuple[int, int, int], int] = {}
     for (e, d, cell), var in z.items():
-        if cell in _existing_cells(problem, schedule, cells, e, d):
+        if cell in existing[(e, d)]:
             z_rt[(e, d, cell)] = 0
             continue  # the day already goes there: no new round trip
-        z_rt[(e, d, cell)] = _cell_rt(problem, cells, e, cell)
-        by_day.setdefault((e, d), []).append(var)
-        load.setdefault((e, d), []).append((z_rt[(e, d, cell)], var))
-        cost.append((z_rt[(e, d, cell)], var))
-    for (e, d), vars_ in by_day.items():
-        n_existing = len(_existing_cells(problem, schedule, cells, e, d))
-        m.add(cp_model.LinearExpr.sum(vars_) <= max(0, CELLS_PER_DAY - n_existing))
-    for (e, d), terms in load.items():
-        room = int(problem.capacity[e]) - schedule.day(e, d).used_min
-        m.add(_weighted(terms) <= room)
-    m.minimize(_weighted(cost))
+        rt = z_rt[(e, d, cell)] = _cell_rt(problem, cells, e, cell)
+        by_day.setdefault((e, d), []).append((1, var))
+        load.setdefault((e, d), []).append((rt, var))
+        cost[var] = rt
+    for k, terms in by_day.items():
+        w.at_most(terms, max(0, CELLS_PER_DAY - len(existing[k])))
+    for k, terms in load.items():
+        w.at_most(terms, room[k])
+    w.minimize([(c, var) for var, c in cost.items()])
     on_x, on_z = _greedy_hint(problem, schedule, cells, week, x_cost, z_rt, value)
-    hint = m.proto.solution_hint
-    hint.vars.extend(var.index for var in x.values())
-    hint.values.extend(int(key in on_x) for key in x)
-    hint.vars.extend(var.index for var in z.values())
-    hint.values.extend(int(key in on_z) for key in z)
+    w.hint({**{var: int(key in on_x) for key, var in x.items()},
+            **{var: int(key in on_z) for key, var in z.items()}})
     return WeekModel(model=m, x=x, hint=frozenset(on_x))
+
+
+def _existing_cells(problem: PmProblem, schedule: Schedule, cells: Cells, e: int, d: int
+                    ) -> set[int]:
+    return {int(cells.of_site[problem.visits[u].site]) for u in schedule.day(e, d).visits}
 
 
 def _greedy_hint(problem: PmProblem, schedule: Schedule, cells: Cells, week: WeekInput,
@@ -279,4 +308,5 @@ def solve_week(week: WeekModel, time_limit_s: float, workers: int, seed: int
 
 
 def read_week(week: WeekModel, solver: cp_model.CpSolver) -> list[tuple[int, int, int]]:
-    return sorted(key for key, var in week.x.items() if solver.boolean_value(var))
+    values = solver.response_proto.solution
+    return sorted(key for key, var in week.x.items() if values[var])
