@@ -225,11 +225,11 @@ def swap(s: Schedule, near: list[tuple[int, ...]], week_of: list[int], deadline:
 
 
 def ruin_recreate(s: Schedule, near: list[tuple[int, ...]], week_of: list[int],
-                  deadline: float, seed: int = 0, size: int = 8) -> int:
+                  deadline: float, seed: int = 0, size: int = 6) -> int:
     """Until the deadline (or long without a gain): take out a visit and its nearest placed
-    neighbours, put them back by cheapest insertion (each within its window, no later than it
-    was allowed, other weeks within their level), keep the result when the routes got
-    shorter. Returns the number of improvements kept."""
+    neighbours (3 to ``2 * size`` visits in all), put them back by cheapest insertion (each
+    within its window, no later than it was allowed, other weeks within their level), keep the
+    result when the routes got shorter. Returns the number of improvements kept."""
     p = s.p
     rng = np.random.default_rng(seed)
     free = [v for v in sorted(s.where) if p.visits[v].fixed_day is None]
@@ -239,11 +239,12 @@ def ruin_recreate(s: Schedule, near: list[tuple[int, ...]], week_of: list[int],
     km = p.travel.km
     kept = stall = 0
     for _ in range(RUIN_ROUNDS_PER_VISIT * len(free)):
-        if time.perf_counter() > deadline or stall > 2 * len(free) + 100:
+        if time.perf_counter() > deadline or stall > 10 * len(free) + 500:
             break
         stall += 1
         pivot = free[int(rng.integers(len(free)))]
-        order = np.argsort(km[p.visits[pivot].site, sites], kind="stable")[:size]
+        take = int(rng.integers(3, 2 * size + 1))
+        order = np.argsort(km[p.visits[pivot].site, sites], kind="stable")[:take]
         group = [free[i] for i in order]
         home_week = {v: week_of[s.where[v][1]] for v in group}
         latest = {v: _latest_ok(s, v) for v in group}
