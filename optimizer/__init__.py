@@ -33,17 +33,21 @@ _LAZY = {
     "Events": "optimizer.dispatcher",
     "plan_policy": "optimizer.parts.plan",
     "run_nightly": "optimizer.batch",
+    "plan_maintenance": "optimizer.maintenance",
+    "read_maintenance_data": "optimizer.maintenance",
 }
 
 __all__ = [
-    "Events", "Plan", "Problem", "ReoptimizeOptions", "SolveOptions", "Stability", "plan_policy",
-    "read_plan", "read_problem", "reoptimize", "run_nightly", "solve", "validate",
+    "Events", "Plan", "Problem", "ReoptimizeOptions", "SolveOptions", "Stability",
+    "plan_maintenance", "plan_policy", "read_maintenance_data", "read_plan", "read_problem",
+    "reoptimize", "run_nightly", "solve", "validate",
 ]
 
 if TYPE_CHECKING:
     from optimizer.batch import run_nightly
     from optimizer.dispatch import SolveOptions, Stability, solve
     from optimizer.dispatcher import Events, ReoptimizeOptions, reoptimize
+    from optimizer.maintenance import plan_maintenance, read_maintenance_data
     from optimizer.parts.plan import plan_policy
 
 

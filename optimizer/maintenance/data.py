@@ -6,7 +6,10 @@ dispatch tables too may keep these files in a ``maintenance/`` sub-folder instea
 demo does), so ``engineers.csv`` of the two contracts never meet.
 
 Every bad cell is reported with its file, row (1-based data row; CSV line = row + 1), column and
-what is wrong; all problems of a file are collected before raising; nothing is dropped.
+what is wrong; all problems of a file are collected before raising; nothing is dropped. The
+``skill:level`` and ``skill:YYYY-MM-DD`` cells are read by the dispatch contract's own parsers
+(``optimizer.models.parse_skill_levels`` / ``parse_certificates``), so both contracts read
+them alike.
 """
 
 from __future__ import annotations
@@ -22,7 +25,14 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from optimizer.errors import InputError
-from optimizer.models import HaversineTravel, MatrixTravel, Travel, describe_validation_error
+from optimizer.models import (
+    HaversineTravel,
+    MatrixTravel,
+    Travel,
+    describe_validation_error,
+    parse_certificates,
+    parse_skill_levels,
+)
 
 SUBFOLDER = "maintenance"
 MARKER = "assets"  # assets.csv / assets.parquet marks a maintenance data directory
@@ -157,46 +167,6 @@ class MaintenanceData(BaseModel):
 # --------------------------------------------------------------------------- cell parsers
 
 
-def parse_levels(text: str) -> dict[str, int]:
-    """``hvac:2;electrical:1`` -> {"hvac": 2, "electrical": 1}; a bare ``gas`` is level 1."""
-    out: dict[str, int] = {}
-    for part in str(text).split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        name, sep, level = part.partition(":")
-        name = name.strip()
-        if not name:
-            raise ValueError(f"{part!r} has no skill name")
-        try:
-            value = int(level.strip()) if sep else 1
-        except ValueError:
-            raise ValueError(f"{part!r}: level is not a whole number") from None
-        if value < 1:
-            raise ValueError(f"{part!r}: level must be at least 1")
-        if name in out:
-            raise ValueError(f"skill {name!r} given twice")
-        out[name] = value
-    return out
-
-
-def parse_skill_dates(text: str) -> dict[str, dt.date]:
-    """``gas:2027-01-31;hvac:2026-12-31`` -> {skill: last valid date} (``certified_until``).
-
-    The same short form the dispatch contract's ``certified_until`` map takes in tables.
-    """
-    out: dict[str, dt.date] = {}
-    for part in str(text).split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        name, sep, day = part.partition(":")
-        if not sep or not name.strip():
-            raise ValueError(f"{part!r} is not skill:YYYY-MM-DD")
-        out[name.strip()] = parse_date(day)
-    return out
-
-
 def parse_date(text: Any) -> dt.date:
     if isinstance(text, dt.datetime):
         return text.date()
@@ -307,14 +277,14 @@ _LAT, _LON = _bounded(-90, 90), _bounded(-180, 180)
 # column -> (parser, required)
 _ASSET_COLUMNS: dict[str, tuple[Callable[[Any], Any], bool]] = {
     "asset": (_text, True), "customer": (_text, True), "lat": (_LAT, True), "lon": (_LON, True),
-    "criticality": (_choice(Criticality), True), "required_skills": (parse_levels, True),
+    "criticality": (_choice(Criticality), True), "required_skills": (parse_skill_levels, True),
     "pm_duration_min": (_whole(1), True), "equipment_type": (str, False),
     "cycle_days": (_whole(1), False), "last_pm_date": (parse_date, False),
     "slot": (_choice(Slot), False), "contract_end": (parse_date, False),
 }
 _ENGINEER_COLUMNS: dict[str, tuple[Callable[[Any], Any], bool]] = {
     "engineer": (_text, True), "lat": (_LAT, True), "lon": (_LON, True),
-    "skills": (parse_levels, True), "certified_until": (parse_skill_dates, False),
+    "skills": (parse_skill_levels, True), "certified_until": (parse_certificates, False),
     "workdays": (parse_workdays, False), "shift_start": (parse_clock, False),
     "shift_end": (parse_clock, False), "pm_share": (_share, False),
 }

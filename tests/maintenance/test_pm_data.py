@@ -9,22 +9,18 @@ import pytest
 from pm_helpers import asset, day, engineer, write_dir
 
 from optimizer.errors import InputError
-from optimizer.maintenance.data import (
-    parse_levels,
-    parse_skill_dates,
-    parse_workdays,
-    read_maintenance_data,
-)
+from optimizer.maintenance.data import parse_workdays, read_maintenance_data
+from optimizer.models import parse_certificates, parse_skill_levels
 
 
 def test_parsers():
-    assert parse_levels("hvac:2; electrical:1") == {"hvac": 2, "electrical": 1}
-    assert parse_skill_dates("gas:2027-01-31") == {"gas": dt.date(2027, 1, 31)}
+    assert parse_skill_levels("hvac:2; electrical:1") == {"hvac": 2, "electrical": 1}
+    assert parse_certificates("gas:2027-01-31") == {"gas": dt.date(2027, 1, 31)}
     assert parse_workdays("Mon-Fri") == frozenset(range(5))
     assert parse_workdays("Mon,Wed,Fri") == frozenset({0, 2, 4})
     assert parse_workdays("Fri-Mon") == frozenset({4, 5, 6, 0})
-    for bad, parse in [("hvac:x", parse_levels), ("hvac:0", parse_levels),
-                       ("gas", parse_skill_dates), ("gas:31/01/2027", parse_skill_dates),
+    for bad, parse in [("hvac:x", parse_skill_levels), ("hvac:0", parse_skill_levels),
+                       ("gas", parse_certificates), ("gas:31/01/2027", parse_certificates),
                        ("Mon-Fry", parse_workdays)]:
         with pytest.raises(ValueError):
             parse(bad)
