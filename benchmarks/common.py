@@ -106,7 +106,8 @@ class Outcome:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def run_ours(problem: Problem, time_limit_s: float, seed: int = 0) -> tuple[Outcome, Plan | None]:
+def run_ours(problem: Problem, time_limit_s: float, seed: int = 0, engine: str = "auto"
+             ) -> tuple[Outcome, Plan | None]:
     """Our public solver on ``problem``, its plan validated. Errors become a failed outcome."""
     from optimizer.dispatch import SolveOptions, solve
     from optimizer.validate import validate
@@ -114,7 +115,8 @@ def run_ours(problem: Problem, time_limit_s: float, seed: int = 0) -> tuple[Outc
     out = Outcome(solver="ours")
     try:
         with Timer() as t:
-            plan = solve(problem, SolveOptions(time_limit_s=time_limit_s, seed=seed))
+            plan = solve(problem, SolveOptions(time_limit_s=time_limit_s, seed=seed,
+                                               engine=engine))
     except Exception as exc:  # a benchmark reports a crash, it does not stop on it
         out.error = f"{type(exc).__name__}: {exc}"
         return out, None
@@ -123,6 +125,7 @@ def run_ours(problem: Problem, time_limit_s: float, seed: int = 0) -> tuple[Outc
     out.extra["cpu_s"] = round(t.cpu_s, 2)
     out.extra["solver_wall_s"] = plan.solver.wall_s
     out.extra["status"] = plan.solver.status
+    out.extra["engine"] = plan.solver.model_extra.get("engine", "ortools")
     fill_from_plan(out, plan)
     violations = validate(problem, plan)
     out.valid = not violations

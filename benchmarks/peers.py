@@ -316,3 +316,46 @@ def _vehicle_key(ix: Indexed, k: int, e: Engineer) -> tuple[int, int, int, int, 
     end = s.end + timedelta(minutes=s.max_overtime_min)
     cap = e.capacity if e.capacity is not None else NO_CAPACITY
     return (ix.start[k], ix.end[k], cap, ix.minute(s.start), ix.minute(end))
+
+
+def solve_pyvrp_field(problem: Problem, time_limit_s: float, *, seed: int = 1) -> Outcome:
+    """PyVRP alone on a field-service day, modelled by our adapter
+    (``optimizer.dispatch.engines.pyvrp``: skills as routing profiles, several windows as
+    client groups, priorities as prizes, shifts with overtime), its own routes as they come.
+
+    Breaks, parts, tools and soft ``due`` times are left out (PyVRP has none): its routes are
+    counted as PyVRP returns them, without our realisation, so they need not fit the breaks.
+    """
+    from optimizer.compile import compile_problem
+    from optimizer.dispatch.diagnose import diagnose
+    from optimizer.dispatch.engines import EngineDeclined
+    from optimizer.dispatch.engines import pyvrp as adapter
+
+    out = Outcome(solver="pyvrp")
+    c = compile_problem(problem)
+    d = diagnose(c)
+    try:
+        with Timer() as t:
+            found = adapter.solve(c, d, time_limit_s=time_limit_s, seed=seed)
+    except EngineDeclined as exc:
+        out.error = str(exc)
+        return out
+    out.ok = True
+    out.wall_s = t.wall_s
+    out.extra["cpu_s"] = round(t.cpu_s, 2)
+    out.extra.update(found.info)
+    km = np.asarray(c.travel.km)
+    seqs: dict[str, list[str]] = {}
+    dist = 0.0
+    for s, jobs in found.routes.items():
+        e = int(c.shift_engineer[s])
+        locs = [int(c.eng_start_loc[e]), *(int(c.job_loc[j]) for j in jobs),
+                int(c.eng_end_loc[e])]
+        dist += float(km[locs[:-1], locs[1:]].sum())
+        seqs.setdefault(c.eng_ids[e], []).extend(c.job_ids[j] for j in jobs)
+    out.sequences = seqs
+    out.vehicles = len(found.routes)
+    out.distance_km = dist
+    out.assigned = sum(len(v) for v in seqs.values())
+    out.unassigned = len(problem.jobs) - out.assigned
+    return out

@@ -56,6 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--pm-time-limit", type=_positive(float), default=10.0, metavar="S",
                    help="seconds for planning the PM programme when DATA_DIR has a "
                         "maintenance/ folder (default 10)")
+    p.add_argument("--engine", choices=["auto", "ortools", "vroom", "pyvrp"], default="auto",
+                   help="routing engine: auto (the portfolio's measured choice: two engines "
+                        "side by side, the better plan by priority tier, then km), ortools, "
+                        "vroom or pyvrp (default auto; docs/engines.md)")
     p.add_argument("--parts-system-target", type=_positive(float), default=None, metavar="R",
                    help="plan spare parts by the system view at this overall stockout rate "
                         "(default: a policy per part-location at 1 %%)")
@@ -88,6 +92,7 @@ def handler(args: argparse.Namespace) -> int:
         max_solutions=args.max_solutions, workers=args.workers, scheduler=args.scheduler,
         progress=_progress, parts_system_target=args.parts_system_target,
         parts_calibrate=args.parts_calibrate, pm_time_limit_s=args.pm_time_limit,
+        engine=args.engine,
     )
     _progress("[nightly] write ...")
     t1 = time.perf_counter()

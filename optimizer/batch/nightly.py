@@ -181,13 +181,15 @@ def _remap_shifts(routes: list[Route], index: dict[str, list[int]]) -> list[Rout
 
 
 def _solve(problem: Problem, *, time_limit_s: float, seed: int, max_solutions: int | None,
-           workers: int | None, scheduler: str | None, progress: Progress | None) -> Plan:
+           workers: int | None, scheduler: str | None, progress: Progress | None,
+           engine: str = "auto") -> Plan:
     if workers is not None or scheduler is not None:
-        options = SolveOptions(time_limit_s=time_limit_s, seed=seed, max_solutions=max_solutions)
+        options = SolveOptions(time_limit_s=time_limit_s, seed=seed, max_solutions=max_solutions,
+                               engine=engine)
         return solve_partitioned(problem, options, workers=workers, scheduler=scheduler,
                                  seed=seed)
     options = SolveOptions(time_limit_s=time_limit_s, seed=seed, max_solutions=max_solutions,
-                           progress=progress)
+                           progress=progress, engine=engine)
     return solve(problem, options)
 
 
@@ -303,12 +305,14 @@ def run_nightly(
     parts_system_target: float | None = None,
     parts_calibrate: bool = False,
     pm_time_limit_s: float = 10.0,
+    engine: str = "auto",
 ) -> NightlyResult:
     """Plan the day ``date`` (default: the problem's first shift day) from ``data_dir``.
 
     Parts policies are per part-location by default; ``parts_system_target`` plans the
     system view at that overall stockout rate, ``parts_calibrate`` at the planned target that
-    realised it on the demand history (``optimizer.parts.plan.plan_policy``).
+    realised it on the demand history (``optimizer.parts.plan.plan_policy``). ``engine``
+    is the dispatch engine (``SolveOptions.engine``).
 
     Raises InputError for bad data, and
     SolverError when the solver's plan breaks a contract rule — unless ``allow_invalid``
@@ -342,7 +346,7 @@ def run_nightly(
         to_solve = without_jobs(todays, {h.job for h in held})
         solved = _solve(to_solve, time_limit_s=time_limit_s, seed=seed,
                         max_solutions=max_solutions, workers=workers, scheduler=scheduler,
-                        progress=stages.say if progress else None)
+                        progress=stages.say if progress else None, engine=engine)
         note.append(f"status {solved.solver.status}, {solved.kpis.jobs_assigned} planned, "
                     f"{solved.kpis.jobs_unassigned} left"
                     + (f", {workers or 'cluster'} workers" if workers or scheduler else ""))

@@ -33,6 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-solutions", type=int, default=None, metavar="N",
                    help="work limit: stop after N improving solutions; with it, the same "
                         "problem and seed give the same plan on any machine")
+    p.add_argument("--engine", choices=["auto", "ortools", "vroom", "pyvrp"], default="auto",
+                   help="routing engine: auto (the portfolio's measured choice: two engines "
+                        "side by side, the better plan by priority tier, then km), ortools, "
+                        "vroom or pyvrp (default auto; docs/engines.md)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=_plan)
 
@@ -68,7 +72,8 @@ def _plan(args: argparse.Namespace) -> int:
     say(f"read {args.problem}: {len(problem.engineers)} engineers, {len(problem.jobs)} jobs, "
         f"{len(problem.depots)} depots")
     options = SolveOptions(time_limit_s=args.time_limit, seed=args.seed,
-                           max_solutions=args.max_solutions, progress=say)
+                           max_solutions=args.max_solutions, progress=say,
+                           engine=args.engine)
     plan = solve(problem, options)
     violations = validate(problem, plan)
     write_text_atomic(args.output, to_json(plan))

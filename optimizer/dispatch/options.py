@@ -39,7 +39,9 @@ class SolveOptions:
     the contract's ``preferred_engineers`` are added by the solver itself). ``progress`` gets
     one-line messages for stderr. ``workers`` is how many processes solve the territories of a
     large problem (None: the usable CPUs, at most 2; the plan under a work limit is the same
-    for any value).
+    for any value). ``engine`` chooses the routing engine: ``auto`` (the portfolio's choice
+    by problem, measured in ``benchmarks/README.md``), ``ortools``, ``vroom`` or ``pyvrp``
+    (see ``optimizer.dispatch.engines``); re-optimisation and warm starts always use OR-Tools.
     """
 
     time_limit_s: float = 30.0
@@ -51,3 +53,4 @@ class SolveOptions:
     affinity: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     progress: Callable[[str], None] | None = None
     workers: int | None = None
+    engine: str = "auto"

@@ -137,12 +137,23 @@ def schedule(route: WorkRoute, minutes: np.ndarray) -> int:
     Fills times, ``end_time`` and ``maxdelay`` (per future item, then the route end)."""
     t, loc = route.resume_t, route.resume_loc
     fut = route.future
+    travelled = False  # the travel to the next located stop was made before a break
     for i, x in enumerate(fut):
         if x.kind == StopKind.BREAK:
             x.arr = t
             s = first_start(x.windows, max(t, x.lb))
+            nxt = fut[i + 1] if i + 1 < len(fut) else None
+            to = route.end_loc if nxt is None else nxt.loc
+            if s > t and to >= 0 and not travelled:
+                # The break would wait for its window: travel on first and take it on
+                # arrival (the contract only asks the gap to hold both).
+                tau = int(minutes[loc, to])
+                s2 = first_start(x.windows, max(t + tau, x.lb))
+                if s2 < BIG and s2 < s + tau:
+                    x.arr, s, travelled = t + tau, s2, True
         else:
-            x.arr = t + int(minutes[loc, x.loc])
+            x.arr = t if travelled else t + int(minutes[loc, x.loc])
+            travelled = False
             s = first_start(x.windows, max(x.arr, x.lb))
         if s >= BIG:
             route.ok = False
@@ -151,7 +162,7 @@ def schedule(route: WorkRoute, minutes: np.ndarray) -> int:
         t = x.end
         if x.loc >= 0:
             loc = x.loc
-    route.end_time = t + int(minutes[loc, route.end_loc])
+    route.end_time = t if travelled else t + int(minutes[loc, route.end_loc])
     if route.end_time > route.limit:
         route.ok = False
         return len(fut)

@@ -23,7 +23,8 @@ def small_territories(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_same_plan_with_one_or_two_processes_under_a_work_limit() -> None:
     p = generate_problem(n_jobs=60, n_engineers=6, seed=3)
     plans = [
-        solve(p, SolveOptions(max_solutions=30, seed=1, workers=w)) for w in (1, 2)
+        solve(p, SolveOptions(max_solutions=30, seed=1, workers=w, engine="ortools"))
+        for w in (1, 2)
     ]
     for plan in plans:
         assert plan.solver.decomposed  # type: ignore[attr-defined]

@@ -53,7 +53,10 @@ def test_killed_nightly_leaves_nothing_behind(tmp_path: Path, stage: str, sig: i
     out = tmp_path / "out"
     before = _previous_night(out)
     limit = "4" if stage == "parts" else "60"  # the parts stage comes after the whole solve
-    run = h.Run([*OPTIMIZER, "nightly", str(DEMO), "-o", str(out), "--time-limit", limit])
+    # the territory stage is OR-Tools' (auto runs it inside an engine process, see below)
+    engine = ["--engine", "ortools"] if stage == "territories" else []
+    run = h.Run([*OPTIMIZER, "nightly", str(DEMO), "-o", str(out), "--time-limit", limit,
+                 *engine])
     try:
         assert run.wait_for(NIGHTLY_STAGES[stage], 120), run.stderr()
         if stage == "territories":
@@ -71,7 +74,7 @@ def test_killed_nightly_leaves_nothing_behind(tmp_path: Path, stage: str, sig: i
 def test_killed_plan_leaves_nothing_behind(tmp_path: Path, sig: int) -> None:
     target = tmp_path / "plan.json"
     run = h.Run([*OPTIMIZER, "plan", str(DEMO / "problem.json"), "-o", str(target),
-                 "--time-limit", "60"])
+                 "--time-limit", "60", "--engine", "ortools"])
     try:
         assert run.wait_for("territories on 2 process(es)", 120), run.stderr()
         _kill_and_check(run, sig)
@@ -97,3 +100,20 @@ def test_killed_nightly_on_a_dask_cluster_leaves_nothing_behind(tmp_path: Path) 
     finally:
         run.kill()
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_killed_plan_leaves_no_engine_behind(tmp_path: Path, sig: int) -> None:
+    """The engine portfolio (auto: OR-Tools beside VROOM on the demo) runs each engine in a
+    process of its own: killing the plan kills them too."""
+    target = tmp_path / "plan.json"
+    run = h.Run([*OPTIMIZER, "plan", str(DEMO / "problem.json"), "-o", str(target),
+                 "--time-limit", "60"])
+    try:
+        assert run.wait_for("(in parallel", 120), run.stderr()
+        assert len(h.descendants(run.pid)) >= 2, "expected engine processes"
+        _kill_and_check(run, sig)
+    finally:
+        run.kill()
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
