@@ -104,14 +104,14 @@ def test_killed_nightly_on_a_dask_cluster_leaves_nothing_behind(tmp_path: Path) 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_killed_plan_leaves_no_engine_behind(tmp_path: Path, sig: int) -> None:
-    """The engine portfolio (auto: OR-Tools beside VROOM on the demo) runs each engine in a
-    process of its own: killing the plan kills them too."""
+    """The engine portfolio (auto: OR-Tools beside VROOM on the demo) runs VROOM in a worker
+    process while OR-Tools plans in the command's own: killing the plan kills the worker too."""
     target = tmp_path / "plan.json"
     run = h.Run([*OPTIMIZER, "plan", str(DEMO / "problem.json"), "-o", str(target),
                  "--time-limit", "60"])
     try:
         assert run.wait_for("(in parallel", 120), run.stderr()
-        assert len(h.descendants(run.pid)) >= 2, "expected engine processes"
+        assert len(h.descendants(run.pid)) >= 1, "expected an engine process"
         _kill_and_check(run, sig)
     finally:
         run.kill()
