@@ -10,7 +10,7 @@ import optimizer
 
 def test_the_public_names_are_the_library_functions():
     from optimizer.batch.nightly import run_nightly
-    from optimizer.dispatch.solve import solve
+    from optimizer.dispatch.engines.portfolio import solve
     from optimizer.dispatcher.reoptimize import reoptimize
     from optimizer.parts.plan import plan_policy
     from optimizer.validate import validate

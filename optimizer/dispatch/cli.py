@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from optimizer.dispatch import solve
 from optimizer.dispatch.options import SolveOptions
-from optimizer.dispatch.solve import solve
 from optimizer.errors import InputError, OptimizerError
 from optimizer.io import check_output_file, read_plan, read_problem, to_json, write_text_atomic
 from optimizer.limits import fits_this_machine
