@@ -57,6 +57,15 @@ def read_plan(path: str | Path) -> Plan:
     return parse_model(Plan, read_json(path), source=str(path))
 
 
+def table_path(directory: Path, name: str) -> Path | None:
+    """The table ``name`` in ``directory`` as ``name.csv`` or ``name.parquet`` (None: neither)."""
+    for suffix in (".csv", ".parquet"):
+        path = directory / f"{name}{suffix}"
+        if path.exists():
+            return path
+    return None
+
+
 def to_json(model: BaseModel) -> str:
     """Contract JSON of a model: optional fields that are unset are left out."""
     return model.model_dump_json(indent=1, exclude_none=True) + "\n"

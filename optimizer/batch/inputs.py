@@ -37,6 +37,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from optimizer.errors import InputError
+from optimizer.io import table_path
 from optimizer.models import Problem, describe_validation_error, parse_certificates
 
 DEFAULT_TRAVEL = {"model": "haversine", "speed_kmh": 30.0, "circuity": 1.3}
@@ -68,7 +69,7 @@ def locate(data_dir: str | Path) -> DataDir:
     if (root / "problem.json").exists():
         source = "problem.json"
     else:
-        found = {t: _table_path(root, t) for t in TABLES}
+        found = {t: table_path(root, t) for t in TABLES}
         missing = [t for t, p in found.items() if p is None]
         if missing:
             raise InputError(
@@ -78,7 +79,7 @@ def locate(data_dir: str | Path) -> DataDir:
         source = "tables (" + ", ".join(p.name for p in found.values() if p) + ")"
     parts_dir = None
     for candidate in (root, root / "parts"):
-        if _table_path(candidate, PARTS_MARKER) is not None:
+        if table_path(candidate, PARTS_MARKER) is not None:
             parts_dir = candidate
             break
     return DataDir(root=root, problem_source=source, parts_dir=parts_dir)
@@ -104,14 +105,6 @@ def _validate(data: Any, where: str) -> Problem:
         raise InputError([f"{where}: {m}" for m in describe_validation_error(exc, data)]) from exc
 
 
-def _table_path(directory: Path, name: str) -> Path | None:
-    for suffix in (".csv", ".parquet"):
-        path = directory / f"{name}{suffix}"
-        if path.exists():
-            return path
-    return None
-
-
 def _read_table(path: Path) -> list[dict[str, Any]]:
     if path.suffix == ".csv":
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -130,7 +123,7 @@ def problem_data_from_tables(root: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"id": problem_id, "travel": travel}
     problems: list[str] = []
     for table in TABLES:
-        path = _table_path(root, table)
+        path = table_path(root, table)
         assert path is not None
         rows = []
         for i, raw in enumerate(_read_table(path)):

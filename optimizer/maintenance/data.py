@@ -25,6 +25,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from optimizer.errors import InputError
+from optimizer.io import table_path
 from optimizer.models import (
     HaversineTravel,
     MatrixTravel,
@@ -319,14 +320,6 @@ def find_data_dir(data_dir: str | Path) -> Path:
             return candidate
     raise InputError(f"{root}: no assets.csv (or .parquet), here or in {SUBFOLDER}/; "
                      "see the maintenance data contract")
-
-
-def table_path(directory: Path, name: str) -> Path | None:
-    for suffix in (".csv", ".parquet"):
-        path = directory / f"{name}{suffix}"
-        if path.exists():
-            return path
-    return None
 
 
 def read_table(path: Path) -> list[dict[str, Any]]:
